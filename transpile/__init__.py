@@ -1,0 +1,13 @@
+"""transpile: source-to-source automatic differentiation for Python.
+
+    import transpile as tp
+    df = tp.grad(f, wrt=("x", "y"))     # a plain Python function
+    print(tp.source(f, wrt=("x", "y"))) # the code it runs
+"""
+
+__version__ = "0.1.0"
+
+from .api import grad, source, value_and_grad  # noqa: E402
+from .errors import TranspileError  # noqa: E402
+
+__all__ = ["grad", "value_and_grad", "source", "TranspileError", "__version__"]

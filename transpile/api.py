@@ -1,0 +1,72 @@
+"""The public functions: grad, value_and_grad, source."""
+
+from . import load
+from .errors import WrtError
+from .pipeline import Options, generate
+
+
+def _parameters(func):
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return None
+    return list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+
+
+def _resolve_wrt(func, wrt):
+    """(names, single): `wrt` as parameter names; raises WrtError if one is unknown."""
+    single = not isinstance(wrt, (tuple, list))
+    requested = [wrt] if single else list(wrt)
+    params = _parameters(func)
+    if params is None:  # not a Python function: parse() gives the real explanation
+        return tuple(str(w) for w in requested), single
+    name = getattr(func, "__name__", "function")
+    names = []
+    for w in requested:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise WrtError(f"wrt={w!r} for '{name}': give a parameter position or name, or a tuple of them.")
+        if isinstance(w, int):
+            if not -len(params) <= w < len(params):
+                raise WrtError(f"wrt={w} for '{name}': it has {len(params)} parameters ({', '.join(params)}).")
+            w = params[w]
+        elif w not in params:
+            raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({', '.join(params)}).")
+        names.append(w)
+    if not names:
+        raise WrtError(f"wrt=() for '{name}': name at least one parameter.")
+    if len(set(names)) != len(names):
+        raise WrtError(f"wrt={wrt!r} for '{name}': a parameter is named twice.")
+    return tuple(names), single
+
+
+def _transform(func, kind, wrt, optimize):
+    names, single = _resolve_wrt(func, wrt)
+    return load.get(func, Options(kind, names, single, optimize), generate)
+
+
+def grad(func=None, wrt=0, *, optimize=True):
+    """The gradient of scalar-valued `func` with respect to `wrt`.
+
+    `wrt` is a parameter position or name (one gradient back) or a tuple of
+    them (a tuple back).  Returns a plain Python function with `func`'s
+    parameters.  Usable as `@grad` or `@grad(wrt=...)`.  Raises
+    TranspileError for unsupported code or a non-scalar output.
+    """
+    if func is None:
+        return lambda f: grad(f, wrt, optimize=optimize)
+    return _transform(func, "grad", wrt, optimize)[0]
+
+
+def value_and_grad(func=None, wrt=0, *, optimize=True):
+    """Like `grad`, but the function returns `(func(...), gradient)` from one sweep."""
+    if func is None:
+        return lambda f: value_and_grad(f, wrt, optimize=optimize)
+    return _transform(func, "value_and_grad", wrt, optimize)[0]
+
+
+def source(func, wrt=0, mode="reverse", *, kind="grad", optimize=True):
+    """The generated module source for `grad(func, wrt)`, exactly as it is compiled."""
+    if mode != "reverse":
+        from .errors import TranspileError
+
+        raise TranspileError(f"mode={mode!r}: this version generates reverse mode only.")
+    return _transform(func, kind, wrt, optimize)[1]

@@ -1,0 +1,132 @@
+"""The normalized grammar every pass after `normalize` reads and writes.
+
+A normalized function body is a list of statements of these forms only::
+
+    NAME = ATOM                      copy
+    NAME = ATOM op ATOM              op in + - * / ** % //
+    NAME = op ATOM                   op in unary - + not
+    NAME = ATOM cmp ATOM             cmp in < <= > >= == !=
+    NAME = CALLEE(ATOM, ...)         CALLEE spelled as in rules.SPELLING
+    return ATOM | return (ATOM, ...)
+    'comment'                        a marker that becomes a source comment
+
+    ATOM := NAME | CONSTANT
+
+Every NAME is assigned exactly once (SSA).  This module reads and builds
+those statements; it knows nothing about derivatives.
+"""
+
+import ast
+import operator
+
+from .rules import SPELLING
+
+BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
+}
+UNARYOPS = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
+COMPAREOPS = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+    ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne,
+}
+_AST_OF = {f: op for table in (BINOPS, UNARYOPS, COMPAREOPS) for op, f in table.items()}
+CALLABLES = {spelling: func for func, spelling in SPELLING.items()}
+COMMUTATIVE = {operator.add, operator.mul}
+
+
+def identity(x):
+    """The operation of a copy statement `a = b`."""
+    return x
+
+
+def is_atom(node):
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def name(identifier):
+    return ast.Name(id=identifier, ctx=ast.Load())
+
+
+def const(value):
+    return ast.Constant(value=value)
+
+
+def assign(target, value, lineno=None):
+    stmt = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value)
+    stmt.lineno = lineno
+    return stmt
+
+
+def comment(text):
+    return ast.Expr(value=ast.Constant(value="# " + text))
+
+
+def is_comment(stmt):
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and str(stmt.value.value).startswith("# ")
+
+
+def target(stmt):
+    return stmt.targets[0].id
+
+
+def callee(call):
+    """The callable a resolved `ast.Call` invokes, or None."""
+    return CALLABLES.get(ast.unparse(call.func))
+
+
+def operation(rhs):
+    """Split a right-hand side into (callable, [atoms]); None if not one operation."""
+    if is_atom(rhs):
+        return identity, [rhs]
+    if isinstance(rhs, ast.BinOp):
+        return BINOPS.get(type(rhs.op)), [rhs.left, rhs.right]
+    if isinstance(rhs, ast.UnaryOp):
+        return UNARYOPS.get(type(rhs.op)), [rhs.operand]
+    if isinstance(rhs, ast.Compare) and len(rhs.ops) == 1:
+        return COMPAREOPS.get(type(rhs.ops[0])), [rhs.left, rhs.comparators[0]]
+    if isinstance(rhs, ast.Call):
+        return callee(rhs), list(rhs.args)
+    return None, []
+
+
+def build(func, args):
+    """The right-hand side applying `func` to `args` (the inverse of `operation`)."""
+    if func is identity:
+        return args[0]
+    op = _AST_OF.get(func)
+    if op in BINOPS:
+        return ast.BinOp(left=args[0], op=op(), right=args[1])
+    if op in UNARYOPS:
+        return ast.UnaryOp(op=op(), operand=args[0])
+    if op in COMPAREOPS:
+        return ast.Compare(left=args[0], ops=[op()], comparators=[args[1]])
+    return ast.Call(func=ast.parse(SPELLING[func], mode="eval").body, args=list(args), keywords=[])
+
+
+def names_used(node):
+    """Variable names read by an expression or statement (callees excluded)."""
+    found = []
+
+    def visit(n):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            found.append(n.id)
+        elif isinstance(n, ast.Call):
+            for a in n.args:
+                visit(a)
+        else:
+            for child in ast.iter_child_nodes(n):
+                visit(child)
+
+    visit(node)
+    return found
+
+
+def key(rhs):
+    """A hashable identity of a pure right-hand side, equal for equal values."""
+    func, args = operation(rhs)
+    parts = [ast.dump(a) for a in args]
+    if func in COMMUTATIVE:
+        parts.sort()
+    return (ast.unparse(rhs) if func is None else id(func), tuple(parts))

@@ -1,0 +1,149 @@
+"""Stage 6: compile generated source into a module, cached in memory and on disk.
+
+The memory cache maps (function object, options) to the loaded function: a
+second `grad(f)` is a dictionary look-up.  The disk cache stores each module
+as `<key>.py`, where the key hashes everything the output depends on: the
+function's source, file and first line, the values of the globals and
+closure variables it reads, the options, transpile's version and Python's.
+A process that finds the file skips parsing and differentiation entirely.
+
+`TRANSPILE_CACHE_DIR` sets the directory (default: the user's cache
+directory); `TRANSPILE_CACHE=0` turns the disk cache off.
+"""
+
+import hashlib
+import inspect
+import linecache
+import numbers
+import os
+import sys
+import tempfile
+import types
+import warnings
+import weakref
+from collections import Counter
+
+from . import __version__, rules
+
+STATS = Counter()  # "generated", "memory_hits", "disk_hits": what the loader did
+_memory = weakref.WeakKeyDictionary()  # function -> {options: (loaded function, source)}
+_disk_failed = False
+
+
+def cache_dir():
+    configured = os.environ.get("TRANSPILE_CACHE_DIR")
+    if configured:
+        return configured
+    import platformdirs
+
+    return platformdirs.user_cache_dir("transpile", appauthor=False)
+
+
+def disk_cache_enabled():
+    return os.environ.get("TRANSPILE_CACHE", "1") != "0" and not _disk_failed
+
+
+def get(func, options, generate):
+    """The loaded function and its source for (func, options), generating if needed."""
+    try:
+        per_function = _memory[func]
+    except (KeyError, TypeError):
+        per_function = None
+    if per_function is not None and options in per_function:
+        STATS["memory_hits"] += 1
+        return per_function[options]
+    key = cache_key(func, options)
+    source = _read(key) if disk_cache_enabled() else None
+    if source is None:
+        source = generate(func, options)
+        STATS["generated"] += 1
+        if disk_cache_enabled():
+            _write(key, source)
+    else:
+        STATS["disk_hits"] += 1
+    loaded = compile_function(source, options.entry_name(func), key)
+    loaded.__defaults__ = func.__defaults__
+    loaded.__kwdefaults__ = func.__kwdefaults__
+    try:
+        _memory.setdefault(func, {})[options] = (loaded, source)
+    except TypeError:  # not weak-referenceable: no memory cache for it
+        pass
+    return loaded, source
+
+
+def compile_function(source, entry, key):
+    """Execute `source` as a fresh module and return its function `entry`."""
+    path = _path(key) if disk_cache_enabled() else f"<transpile {key[:16]}>"
+    module = types.ModuleType(f"transpile_generated_{key[:16]}")
+    module.__file__ = path
+    if not os.path.exists(path):  # let tracebacks show the generated lines
+        linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+    exec(compile(source, path, "exec"), module.__dict__)
+    return getattr(module, entry)
+
+
+def cache_key(func, options):
+    """A hex digest of everything the generated module depends on."""
+    code = func.__code__
+    parts = [__version__, sys.implementation.name, "%d.%d" % sys.version_info[:2], repr(options),
+             code.co_filename, str(code.co_firstlineno)]
+    try:
+        parts.append(inspect.getsource(func))
+    except (OSError, TypeError):
+        parts.append(code.co_code.hex())
+    scopes = (dict(zip(code.co_freevars, (_cell(c) for c in func.__closure__ or ()))), func.__globals__)
+    for var in sorted(set(code.co_names) | set(code.co_freevars)):
+        for scope in scopes:
+            if var in scope:
+                parts.append(f"{var}={_fingerprint(scope[var])}")
+                break
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
+
+
+def _fingerprint(value):
+    if isinstance(value, numbers.Number):
+        return repr(value)
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__}"
+    try:
+        spelled = rules.SPELLING.get(value)
+    except TypeError:
+        spelled = None
+    if spelled:
+        return spelled
+    return f"{type(value).__module__}.{type(value).__qualname__} {getattr(value, '__qualname__', '')}"
+
+
+def _path(key):
+    return os.path.join(cache_dir(), key + ".py")
+
+
+def _read(key):
+    try:
+        with open(_path(key), encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _write(key, source):
+    """Write atomically (temporary file, then rename); on failure use memory only."""
+    global _disk_failed
+    directory = cache_dir()
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(source)
+        os.replace(temporary, _path(key))
+    except OSError as exc:
+        _disk_failed = True
+        warnings.warn(f"transpile: cannot write the disk cache in {directory} ({exc}); "
+                      "using the in-memory cache only.", RuntimeWarning, stacklevel=3)

@@ -1,0 +1,149 @@
+"""Stage 2: rewrite a resolved function into the grammar of `ir` (three-address SSA).
+
+Nested expressions are split into named temporaries, tuple assignments are
+unpacked (right-hand sides first, so `a, b = b, a` keeps its meaning),
+augmented assignments become plain ones, and every rebinding of a name gets a
+new version (`x`, `x_1`, ...) so the backward sweep can still read each value.
+Each emitted statement keeps the `lineno` of the user statement it came from.
+"""
+
+import ast
+
+from . import ir
+from .errors import NoRuleError
+from .naming import Namer
+
+
+class Builder:
+    """Appends normalized statements; shared by every stage that emits code."""
+
+    def __init__(self, namer, lineno=None):
+        self.namer = namer
+        self.stmts = []
+        self.lineno = lineno
+
+    def emit(self, target, rhs):
+        self.stmts.append(ir.assign(target, rhs, self.lineno))
+        return ir.name(target)
+
+    def rhs(self, expr, env=None):
+        """Normalize `expr` into one operation over atoms (emitting its operands)."""
+        if isinstance(expr, ast.Name):
+            return ir.name(env.get(expr.id, expr.id) if env is not None else expr.id)
+        if isinstance(expr, ast.Constant):
+            return ir.const(expr.value)
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and isinstance(expr.operand, ast.Constant) \
+                and not isinstance(expr.operand.value, bool):
+            return ir.const(-expr.operand.value)
+        if isinstance(expr, ast.BinOp):
+            return ast.BinOp(left=self.atom(expr.left, env), op=expr.op, right=self.atom(expr.right, env))
+        if isinstance(expr, ast.UnaryOp):
+            return ast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, env))
+        if isinstance(expr, ast.Compare):
+            return ast.Compare(left=self.atom(expr.left, env), ops=expr.ops,
+                               comparators=[self.atom(expr.comparators[0], env)])
+        if isinstance(expr, ast.Call):
+            return ast.Call(func=expr.func, args=[self.atom(a, env) for a in expr.args], keywords=[])
+        if isinstance(expr, ast.IfExp):  # only derivative templates contain these; arms are cheap and safe
+            test, body, orelse = (self.atom(e, env) for e in (expr.test, expr.body, expr.orelse))
+            return ast.IfExp(test=test, body=body, orelse=orelse)
+        raise TypeError(f"cannot normalize {ast.dump(expr)}")  # the fence keeps users from here
+
+    def atom(self, expr, env=None):
+        """Normalize `expr` to a Name or Constant, emitting a temporary if needed."""
+        rhs = self.rhs(expr, env)
+        if ir.is_atom(rhs):
+            return rhs
+        return self.emit(self.namer.temporary(rhs), rhs)
+
+
+def normalize(parsed):
+    """Return (body, namer): the function body in `ir` grammar and its Namer.
+
+    Raises TranspileError (via `parsed.error`) for statements the straight-line
+    subset cannot express, e.g. a return that is not the last statement.
+    """
+    namer = Namer(parsed.params)
+    env = {p: p for p in parsed.params}
+    builder = Builder(namer)
+    body = parsed.tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # docstring
+    returned = False
+    for stmt in body:
+        if returned:
+            raise parsed.error(stmt, "code after 'return' is never run; remove it.")
+        builder.lineno = stmt.lineno
+        _check_defined(parsed, stmt, env)
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Return):
+            if stmt.value is None:
+                raise parsed.error(stmt, "the function returns None; return the value to differentiate.")
+            values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+            atoms = [builder.atom(v, env) for v in values]
+            result = ast.Tuple(elts=atoms, ctx=ast.Load()) if isinstance(stmt.value, ast.Tuple) else atoms[0]
+            builder.stmts.append(ast.Return(value=result, lineno=stmt.lineno))
+            returned = True
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            _assignment(parsed, stmt, builder, env)
+        elif isinstance(stmt, ast.Expr):
+            raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
+        else:  # the fence admits nothing else
+            raise parsed.error(stmt, f"'{type(stmt).__name__}' is not supported here.")
+    if not returned:
+        raise parsed.error(parsed.tree, "the function has no 'return'; return the value to differentiate.")
+    return builder.stmts, namer
+
+
+def _check_defined(parsed, stmt, env):
+    read = ir.names_used(stmt.value) if getattr(stmt, "value", None) is not None else []
+    if isinstance(stmt, ast.AugAssign):
+        read.append(stmt.target.id)
+    for var in read:
+        if var not in env:
+            raise parsed.error(stmt, f"'{var}' is used before it is assigned.")
+
+
+def _assignment(parsed, stmt, builder, env):
+    if isinstance(stmt, ast.AugAssign):
+        pairs = [(stmt.target, ast.BinOp(left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=stmt.op,
+                                          right=stmt.value))]
+    elif isinstance(stmt, ast.AnnAssign):
+        if stmt.value is None:
+            return
+        pairs = [(stmt.target, stmt.value)]
+    else:
+        pairs = []
+        for target in stmt.targets:
+            pairs.extend(_unpack(parsed, target, stmt.value))
+    # Every right-hand side is read before any name is rebound.
+    rhss = [builder.rhs(value, env) for _, value in pairs]
+    for (target, _), rhs in zip(pairs, rhss):
+        new = builder.namer.fresh(target.id)
+        builder.emit(new, rhs)
+        env[target.id] = new
+
+
+def _unpack(parsed, target, value):
+    if isinstance(target, ast.Name):
+        return [(target, value)]
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+        return [pair for t, v in zip(target.elts, value.elts) for pair in _unpack(parsed, t, v)]
+    raise parsed.error(target, "this unpacking is not supported yet; unpack a tuple written out "
+                               "(a, b = x, y) or assign the values one by one.")
+
+
+def check_rule(parsed, stmt):
+    """Raise NoRuleError unless the operation in `stmt` has a derivative rule."""
+    from .rules import rule_for
+
+    func, args = ir.operation(stmt.value)
+    if func is ir.identity:
+        return None
+    rule = rule_for(func, len(args))
+    if rule is None:
+        what = ast.unparse(stmt.value)
+        raise parsed.error(stmt, f"no derivative rule for '{what}'; register a rule with "
+                                 "transpile.rules.partials or compute it outside the function.", NoRuleError)
+    return rule

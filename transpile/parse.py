@@ -1,0 +1,262 @@
+"""Stage 1: from a live function to a checked, name-resolved `ast.FunctionDef`.
+
+`parse(func)` fetches the source with `inspect`, strips decorators, rejects
+constructs outside the supported subset (the *fence*: a whitelist, so nothing
+unknown slips through), and resolves every free name against the function's
+closure, globals and builtins:
+
+* numbers (module constants, closure constants, `math.pi`) become literals;
+* callables become their canonical spelling (`from math import sin as s`,
+  `import math as m; m.sin` and `math.sin` all become `math.sin`).
+
+Errors point at the user's file and line (see `ParsedFunction.error`).
+"""
+
+import ast
+import builtins
+import inspect
+import numbers
+import textwrap
+import types
+from dataclasses import dataclass, field
+
+from . import rules
+from .errors import (NoRuleError, SourceUnavailableError, UnknownNameError,
+                     UnsupportedSyntaxError, located_message)
+
+
+@dataclass
+class ParsedFunction:
+    func: object
+    name: str
+    filename: str
+    first_lineno: int  # file line of the first line of `lines`
+    lines: list  # the dedented source
+    tree: ast.FunctionDef
+    params: list = field(default_factory=list)  # every parameter name, in order
+
+    def file_line(self, lineno):
+        return self.first_lineno + lineno - 1
+
+    def line_text(self, lineno):
+        return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
+
+    def error(self, node, problem, cls=UnsupportedSyntaxError):
+        """An exception of class `cls` pointing at `node` in the user's file."""
+        lineno = getattr(node, "lineno", None) or self.tree.lineno
+        text = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        col = getattr(node, "col_offset", 0) or 0
+        end = getattr(node, "end_col_offset", None) if getattr(node, "end_lineno", lineno) == lineno else None
+        return cls(located_message(self.name, self.filename, self.file_line(lineno), text, col, end, problem))
+
+
+# Statements and expressions the fence lets through; everything else is refused
+# with the explanation below (or a generic one).
+_ALLOWED = (
+    ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.AnnAssign,
+    ast.Return, ast.Pass, ast.Expr, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call,
+    ast.Name, ast.Constant, ast.Attribute, ast.Tuple, ast.Load, ast.Store,
+    ast.operator, ast.unaryop, ast.cmpop,
+)
+_REFUSED = {
+    ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
+    ast.With: "'with' statements are not supported; move the context manager out of the function.",
+    ast.For: "loops are not supported yet; unroll the loop or compute the loop outside and pass its result in.",
+    ast.While: "loops are not supported yet; unroll the loop or compute the loop outside and pass its result in.",
+    ast.If: "branches are not supported yet; use min/max/abs or split the function at the branch.",
+    ast.IfExp: "conditional expressions are not supported yet; use min/max/abs or split the function.",
+    ast.BoolOp: "'and'/'or' are not supported yet; compute the condition outside the function.",
+    ast.Lambda: "lambda expressions are not supported inside the function; define a module-level function.",
+    ast.FunctionDef: "nested function definitions are not supported yet; define the helper at module level.",
+    ast.AsyncFunctionDef: "async functions cannot be differentiated; write a plain function.",
+    ast.ClassDef: "class definitions inside the function are not supported; define the class outside.",
+    ast.Global: "'global' is not supported; pass the value in as an argument.",
+    ast.Nonlocal: "'nonlocal' is not supported; pass the value in as an argument.",
+    ast.Delete: "'del' is not supported; drop the statement.",
+    ast.Yield: "generators cannot be differentiated; return a value instead of yielding.",
+    ast.YieldFrom: "generators cannot be differentiated; return a value instead of yielding.",
+    ast.Await: "'await' is not supported; differentiate a plain function.",
+    ast.NamedExpr: "assignment expressions (':=') are not supported; use a separate assignment.",
+    ast.Raise: "'raise' is not supported; check inputs before calling the gradient.",
+    ast.Assert: "'assert' is not supported; check inputs before calling the gradient.",
+    ast.Import: "imports inside the function are not supported; import at module level.",
+    ast.ImportFrom: "imports inside the function are not supported; import at module level.",
+    ast.Subscript: "indexing is not supported yet; pass the elements as separate arguments.",
+    ast.List: "lists are not supported yet; pass the elements as separate arguments.",
+    ast.Dict: "dicts are not supported yet; pass the values as separate arguments.",
+    ast.Set: "sets are not supported; use separate variables.",
+    ast.ListComp: "comprehensions are not supported yet; write the terms out.",
+    ast.GeneratorExp: "generator expressions are not supported; write the terms out.",
+    ast.Starred: "starred expressions are not supported; pass arguments one by one.",
+    ast.JoinedStr: "strings are not differentiable; remove the f-string.",
+}
+if hasattr(ast, "Match"):
+    _REFUSED[ast.Match] = "'match' statements are not supported yet; split the function at the match."
+
+
+def _source_of(func):
+    name = getattr(func, "__name__", repr(func))
+    if not isinstance(func, types.FunctionType):
+        kind = "a builtin or C function" if callable(func) else f"a {type(func).__name__}"
+        raise SourceUnavailableError(
+            f"cannot differentiate '{name}': it is {kind}, which has no Python source; "
+            "wrap it in a def (e.g. `def f(x): return math.sin(x)`) and differentiate that.")
+    if func.__name__ == "<lambda>":
+        raise UnsupportedSyntaxError(
+            f"cannot differentiate a lambda ({func.__code__.co_filename}, line {func.__code__.co_firstlineno}); "
+            "define it with def.")
+    try:
+        lines, first = inspect.getsourcelines(func)
+        filename = inspect.getsourcefile(func) or func.__code__.co_filename
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot differentiate '{name}' ({func.__code__.co_filename}, line {func.__code__.co_firstlineno}): "
+            f"its source is not available ({exc}); define it in a file, not in an interactive session.") from None
+    return filename, max(first, 1), textwrap.dedent("".join(lines))
+
+
+def parse(func):
+    """Parse and resolve `func`. Returns a ParsedFunction; raises TranspileError."""
+    filename, first, text = _source_of(func)
+    tree = ast.parse(text)
+    fdef = tree.body[0]
+    if not isinstance(fdef, ast.FunctionDef):
+        raise SourceUnavailableError(f"cannot differentiate '{func.__name__}': its source is not a def statement")
+    fdef.decorator_list = []
+    parsed = ParsedFunction(func, func.__name__, filename, first, text.splitlines(), fdef)
+    _fence(parsed)
+    args = fdef.args
+    parsed.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    _Resolver(parsed).resolve()
+    return parsed
+
+
+def _fence(parsed):
+    args = parsed.tree.args
+    if args.vararg or args.kwarg:
+        raise parsed.error(args.vararg or args.kwarg,
+                           "*args and **kwargs are not supported; name each parameter.")
+    for node in ast.walk(parsed.tree):
+        if node is not parsed.tree and type(node) in _REFUSED:
+            raise parsed.error(node, _REFUSED[type(node)])
+        if not isinstance(node, _ALLOWED) and type(node) not in (ast.Module,):
+            raise parsed.error(node, f"'{type(node).__name__}' is not supported in a differentiable function.")
+        if isinstance(node, ast.Call) and node.keywords:
+            raise parsed.error(node, "keyword arguments in calls are not supported yet; pass them by position.")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            if not (isinstance(node.value, str) and _is_docstring(parsed.tree, node)):
+                raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers are supported.")
+        if isinstance(node, ast.Compare) and len(node.ops) > 1:
+            raise parsed.error(node, "chained comparisons are not supported; compare two values at a time.")
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for sub in ast.walk(t):
+                    if isinstance(sub, ast.Attribute):
+                        raise parsed.error(sub, "assigning to an attribute is not supported; use a local variable.")
+
+
+def _is_docstring(fdef, node):
+    first = fdef.body[0]
+    return isinstance(first, ast.Expr) and first.value is node
+
+
+class _Resolver(ast.NodeTransformer):
+    """Replace free names with constants or canonical callee spellings."""
+
+    def __init__(self, parsed):
+        self.parsed = parsed
+        func = parsed.func
+        self.locals = set(parsed.params) | {
+            n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        code = func.__code__
+        cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+        self.closure = {}
+        for var, cell in cells.items():
+            try:
+                self.closure[var] = cell.cell_contents
+            except ValueError:  # empty cell: the name is assigned after the def
+                pass
+        self.globals = func.__globals__
+
+    def resolve(self):
+        self.parsed.tree.body = [self.visit(s) for s in self.parsed.tree.body]
+
+    def _lookup(self, node):
+        var = node.id
+        for scope in (self.closure, self.globals, vars(builtins)):
+            if var in scope:
+                return scope[var]
+        raise self.parsed.error(node, f"name '{var}' is not defined (at the time of transpiling).",
+                                UnknownNameError)
+
+    def _chain(self, node):
+        """The object a free `a.b.c` denotes, or None if its root is local."""
+        if isinstance(node, ast.Name):
+            if node.id in self.locals:
+                return None
+            return self._lookup(node)
+        if isinstance(node, ast.Attribute):
+            base = self._chain(node.value)
+            if base is None:
+                raise self.parsed.error(node, "attributes of local values are not supported; use plain numbers.")
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise self.parsed.error(node, f"'{ast.unparse(node)}' does not exist.", UnknownNameError) from None
+        return None
+
+    def _replace(self, node, value, called):
+        display = ast.unparse(node)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return ast.copy_location(ast.Constant(value=value), node)
+        if isinstance(value, bool):
+            return ast.copy_location(ast.Constant(value=value), node)
+        if called:
+            spelled = rules.SPELLING.get(value) if _hashable(value) else None
+            if spelled is not None:
+                return ast.copy_location(ast.parse(spelled, mode="eval").body, node)
+            if isinstance(value, types.FunctionType):
+                problem = (f"'{display}' is a Python function without a derivative rule; calls to user "
+                           "functions are not supported yet: inline its body or register a rule.")
+            else:
+                problem = (f"'{display}' ({_describe(value)}) has no derivative rule; "
+                           "register one or compute it outside the function.")
+            raise self.parsed.error(node, problem, NoRuleError)
+        if isinstance(value, types.ModuleType):
+            raise self.parsed.error(node, f"module '{display}' used as a value; call one of its functions.",
+                                    UnknownNameError)
+        raise self.parsed.error(node, f"'{display}' is {_describe(value)}; only numbers and "
+                                      "differentiable functions can be used.", UnknownNameError)
+
+    def visit_Call(self, node):
+        value = self._chain(node.func)
+        if value is None:
+            raise self.parsed.error(node.func, f"'{ast.unparse(node.func)}' is a local variable, not a function.")
+        node.func = self._replace(node.func, value, called=True)
+        node.args = [self.visit(a) for a in node.args]
+        return node
+
+    def visit_Attribute(self, node):
+        return self._replace(node, self._chain(node), called=False)
+
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, ast.Load) or node.id in self.locals:
+            return node
+        return self._replace(node, self._lookup(node), called=False)
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _describe(value):
+    if isinstance(value, types.FunctionType):
+        return f"Python function {value.__module__}.{value.__qualname__}"
+    if callable(value):
+        return f"callable {getattr(value, '__module__', '') or ''}.{getattr(value, '__name__', repr(value))}"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,149 @@
+"""The derivative table: one line per primitive, shared by every mode.
+
+Each entry stores the *partial derivatives* of a primitive with respect to each
+of its arguments, written as Python expressions over the argument names and
+`out` (the primitive's result).  Reverse mode accumulates `bx += partial * bout`,
+forward mode sums `dout = sum(partial * dx)`; both are derived from this table,
+so the two modes cannot drift apart.
+
+To add a primitive::
+
+    partials(math.cbrt, "x", "out / (3 * x)")
+
+A partial written as `None` means "not differentiable in this argument" (the
+gradient there is zero, e.g. the `base` of `round`).  `nondifferentiable(...)`
+declares whole functions whose gradient is zero everywhere it exists.
+"""
+
+import ast
+import builtins
+import math
+import operator
+from dataclasses import dataclass
+
+from .errors import TranspileError
+
+
+@dataclass(frozen=True)
+class Rule:
+    func: object
+    params: tuple  # argument names the templates use
+    partials: tuple  # one ast.expr (or None for zero) per parameter
+
+    @property
+    def differentiable(self):
+        return any(p is not None for p in self.partials)
+
+
+RULES = {}  # (callable, number of arguments) -> Rule
+_TEMPLATE_GLOBALS = {"math", "out"}
+
+
+def _template(text, params):
+    if text is None:
+        return None
+    tree = ast.parse(str(text), mode="eval").body
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in params and node.id not in _TEMPLATE_GLOBALS:
+            raise TranspileError(f"derivative template {text!r} uses unknown name {node.id!r}")
+    return tree
+
+
+def partials(func, params, *derivatives):
+    """Register the partial derivatives of `func` called with `params`."""
+    names = tuple(p.strip() for p in params.split(","))
+    if len(names) != len(derivatives):
+        raise TranspileError(f"rule for {func!r}: {len(names)} parameters but {len(derivatives)} partials")
+    RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names) for d in derivatives))
+
+
+def nondifferentiable(func, *arities):
+    """Declare `func` piecewise constant: its gradient is zero where it exists."""
+    for arity in arities:
+        names = tuple(f"x{i}" for i in range(arity))
+        RULES[func, arity] = Rule(func, names, (None,) * arity)
+
+
+TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+# Operators (the normalizer maps `a + b` to operator.add and so on).
+partials(operator.add, "x, y", "1", "1")
+partials(operator.sub, "x, y", "1", "-1")
+partials(operator.mul, "x, y", "y", "x")
+partials(operator.truediv, "x, y", "1 / y", "-out / y")
+partials(operator.pow, "x, y", "y * x ** (y - 1)", "out * math.log(x)")
+partials(operator.mod, "x, y", "1", "-((x - out) / y)")  # x % y == x - floor(x / y) * y
+partials(operator.neg, "x", "-1")
+partials(operator.pos, "x", "1")
+# Builtins.
+partials(abs, "x", "(x > 0) - (x < 0)")  # sign(x): 0 at the kink, like NumPy's sign
+partials(max, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")  # ties split evenly
+partials(min, "x, y", "(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)")
+partials(float, "x", "1")
+partials(pow, "x, y", "y * x ** (y - 1)", "out * math.log(x)")
+# math.
+partials(math.sin, "x", "math.cos(x)")
+partials(math.cos, "x", "-math.sin(x)")
+partials(math.tan, "x", "1 + out * out")
+partials(math.asin, "x", "1 / math.sqrt(1 - x * x)")
+partials(math.acos, "x", "-1 / math.sqrt(1 - x * x)")
+partials(math.atan, "x", "1 / (1 + x * x)")
+partials(math.atan2, "y, x", "x / (x * x + y * y)", "-y / (x * x + y * y)")
+partials(math.sinh, "x", "math.cosh(x)")
+partials(math.cosh, "x", "math.sinh(x)")
+partials(math.tanh, "x", "1 - out * out")
+partials(math.asinh, "x", "1 / math.sqrt(x * x + 1)")
+partials(math.acosh, "x", "1 / math.sqrt(x * x - 1)")
+partials(math.atanh, "x", "1 / (1 - x * x)")
+partials(math.exp, "x", "out")
+partials(math.expm1, "x", "out + 1")
+partials(math.log, "x", "1 / x")
+partials(math.log, "x, base", "1 / (x * math.log(base))", "-out / (base * math.log(base))")
+partials(math.log1p, "x", "1 / (1 + x)")
+partials(math.log2, "x", "1 / (x * math.log(2))")
+partials(math.log10, "x", "1 / (x * math.log(10))")
+partials(math.sqrt, "x", "0.5 / out")
+partials(math.pow, "x, y", "y * math.pow(x, y - 1)", "out * math.log(x)")
+partials(math.hypot, "x, y", "x / out", "y / out")
+partials(math.erf, "x", f"{TWO_OVER_SQRT_PI!r} * math.exp(-x * x)")
+partials(math.erfc, "x", f"-{TWO_OVER_SQRT_PI!r} * math.exp(-x * x)")
+partials(math.fabs, "x", "(x > 0) - (x < 0)")
+partials(math.degrees, "x", repr(180 / math.pi))
+partials(math.radians, "x", repr(math.pi / 180))
+# Piecewise constant: zero gradient, declared rather than skipped.
+nondifferentiable(math.floor, 1)
+nondifferentiable(math.ceil, 1)
+nondifferentiable(math.trunc, 1)
+nondifferentiable(round, 1, 2)
+nondifferentiable(int, 1)
+nondifferentiable(bool, 1)
+for _compare in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne):
+    nondifferentiable(_compare, 2)
+nondifferentiable(operator.not_, 1)
+
+# How generated code spells each callable: math functions keep their module,
+# builtins their bare name; operators are written as operators.
+SPELLING = {}
+for _name, _obj in vars(math).items():
+    if callable(_obj):
+        SPELLING[_obj] = f"math.{_name}"
+for _obj in (abs, min, max, float, int, round, bool, pow):
+    SPELLING[_obj] = _obj.__name__
+
+# Module constants a function may read (`math.pi`, `from math import e`).
+CONSTANTS = {f"math.{n}": v for n, v in vars(math).items() if isinstance(v, float)}
+
+
+def rule_for(func, arity):
+    """The Rule for `func` called with `arity` arguments, or None."""
+    try:
+        return RULES.get((func, arity))
+    except TypeError:  # unhashable callable
+        return None
+
+
+def has_rule(func):
+    try:
+        return any(f is func for f, _ in RULES)
+    except TypeError:
+        return False
