@@ -1,0 +1,56 @@
+"""Shared test helpers: numerical references and the normalized-grammar check."""
+
+import ast
+import math
+import random
+
+from transpile import ir
+
+
+def central_difference(f, args, index, h=1e-6):
+    """d f / d args[index] by central differences (error O(h^2))."""
+    up, down = list(args), list(args)
+    up[index] += h
+    down[index] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+def numeric_gradient(f, args, indices):
+    return tuple(central_difference(f, args, i) for i in indices)
+
+
+def assert_close(actual, expected, rel=1e-5, abs_=1e-7):
+    actual = actual if isinstance(actual, tuple) else (actual,)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    assert len(actual) == len(expected), (actual, expected)
+    for a, e in zip(actual, expected):
+        assert math.isclose(a, e, rel_tol=rel, abs_tol=abs_), f"{a} != {e} (all: {actual} vs {expected})"
+
+
+def random_point(n, low=0.2, high=1.5, seed=0):
+    rng = random.Random(seed)
+    return [rng.uniform(low, high) for _ in range(n)]
+
+
+def assert_normalized(stmts):
+    """Fail unless `stmts` follow the grammar documented in transpile.ir."""
+    assigned = set()
+    for stmt in stmts:
+        if ir.is_comment(stmt):
+            continue
+        if isinstance(stmt, ast.Return):
+            values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+            assert all(ir.is_atom(v) for v in values), ast.unparse(stmt)
+            continue
+        assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, ast.unparse(stmt)
+        target = ir.target(stmt)
+        assert target not in assigned, f"{target} assigned twice"
+        assigned.add(target)
+        func, args = ir.operation(stmt.value)
+        assert func is not None, ast.unparse(stmt)
+        assert all(ir.is_atom(a) for a in args), ast.unparse(stmt)
+
+
+def count_operations(tree):
+    """Arithmetic operations and calls in an AST (a proxy for run time)."""
+    return sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)) for n in ast.walk(tree))
