@@ -93,11 +93,47 @@ def drop_empty_comments(stmts):
     return [s for i, s in enumerate(out) if not (ir.is_comment(s) and isinstance(out[i + 1], ast.Return))]
 
 
-def readable(stmts, namer, params):
-    """Apply the readability passes (semantics unchanged)."""
+def returned_atoms(ret):
+    """The atoms a return statement returns, flattened through nested tuples."""
+    value = ret.value
+    if isinstance(value, ast.Tuple):
+        return [a for elt in value.elts for a in returned_atoms(ast.Return(value=elt))]
+    return [value]
+
+
+def name_results(stmts, preferred, namer, params):
+    """Give returned temporaries the names they had before optimization (`dx`, not `d_t_3`)."""
+    taken = set(params) | {n for s in stmts for n in ir.names_used(s)}
+    taken |= {ir.target(s) for s in stmts if isinstance(s, ast.Assign)}
+    for atom, wanted in zip(returned_atoms(stmts[-1]), preferred):
+        if isinstance(atom, ast.Name) and atom.id in namer.temporaries and wanted and wanted not in taken:
+            old = atom.id
+            for stmt in stmts:
+                substitute_names(stmt, {old: ir.name(wanted)})
+                if isinstance(stmt, (ast.Assign, ast.AugAssign)) and stmt_target(stmt) == old:
+                    stmt_target_node(stmt).id = wanted
+            taken.add(wanted)
+    return stmts
+
+
+def stmt_target_node(stmt):
+    return stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+
+
+def stmt_target(stmt):
+    return stmt_target_node(stmt).id
+
+
+def readable(stmts, namer, params, preferred=()):
+    """Apply the readability passes (semantics unchanged).
+
+    `preferred` holds, per returned atom, the name it should carry if it ends
+    up a temporary (see `name_results`).
+    """
     returned = ir.names_used(stmts[-1])
     stmts = inline_single_use(stmts, namer.temporaries, keep=returned)
     stmts = coalesce_versions(stmts, namer, params)
+    stmts = name_results(stmts, preferred, namer, params)
     return drop_empty_comments(augmented(stmts))
 
 

@@ -11,6 +11,7 @@ A process that finds the file skips parsing and differentiation entirely.
 directory); `TRANSPILE_CACHE=0` turns the disk cache off.
 """
 
+import functools
 import hashlib
 import inspect
 import linecache
@@ -82,10 +83,22 @@ def compile_function(source, entry, key):
     return getattr(module, entry)
 
 
+@functools.lru_cache(maxsize=None)
+def _package_fingerprint():
+    """A digest of transpile's own source, so a changed transpiler never reuses old entries."""
+    digest = hashlib.sha256(__version__.encode())
+    package = os.path.dirname(os.path.abspath(__file__))
+    for filename in sorted(os.listdir(package)):
+        if filename.endswith(".py"):
+            with open(os.path.join(package, filename), "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
 def cache_key(func, options):
     """A hex digest of everything the generated module depends on."""
     code = func.__code__
-    parts = [__version__, sys.implementation.name, "%d.%d" % sys.version_info[:2], repr(options),
+    parts = [_package_fingerprint(), sys.implementation.name, "%d.%d" % sys.version_info[:2], repr(options),
              code.co_filename, str(code.co_firstlineno)]
     try:
         parts.append(inspect.getsource(func))

@@ -10,7 +10,7 @@ import ast
 import math
 import operator
 
-from . import ir
+from . import ir, rules
 
 
 def _const_value(node):
@@ -64,32 +64,64 @@ def fold_constants(stmts):
     return stmts
 
 
-def _simplified(func, args):
+_FLOAT_RESULTS = {f for f in rules.SPELLING if rules.SPELLING[f].startswith("math.")} - {
+    math.floor, math.ceil, math.trunc, math.factorial, math.gcd, math.isqrt, math.comb, math.perm,
+    math.isfinite, math.isinf, math.isnan, math.isclose, getattr(math, "lcm", None)} | {float, operator.truediv}
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.pow, operator.mod, operator.neg,
+               operator.pos, abs, min, max, ir.identity}
+
+
+def float_names(stmts, floats=()):
+    """Names certain to hold a float, given that the names in `floats` do."""
+    known = set(floats)
+
+    def is_float(atom):
+        return isinstance(atom.value, float) if isinstance(atom, ast.Constant) else atom.id in known
+
+    for stmt in _assignments(stmts):
+        func, args = ir.operation(stmt.value)
+        if func in (min, max):
+            certain = all(is_float(a) for a in args)
+        else:
+            certain = func in _FLOAT_RESULTS or (func in _ARITHMETIC and any(is_float(a) for a in args))
+        if certain:
+            known.add(ir.target(stmt))
+    return known
+
+
+def _keeps_type(atom, floats, neutral):
+    """Whether dropping `neutral` (a 0 or 1) from an operation on `atom` keeps the type."""
+    if isinstance(neutral.value, int):
+        return True
+    return atom.id in floats if isinstance(atom, ast.Name) else isinstance(atom.value, float)
+
+
+def _simplified(func, args, floats):
     """An equivalent, cheaper right-hand side for func(*args), or None."""
     if func is operator.add:
         x, y = args
-        if _is(y, 0):
+        if _is(y, 0) and _keeps_type(x, floats, y):
             return x
-        if _is(x, 0):
+        if _is(x, 0) and _keeps_type(y, floats, x):
             return y
     elif func is operator.sub:
         x, y = args
-        if _is(y, 0):
+        if _is(y, 0) and _keeps_type(x, floats, y):
             return x
         if _is(x, 0):
             return ast.UnaryOp(op=ast.USub(), operand=y)
     elif func is operator.mul:
         x, y = args
         for a, b in ((x, y), (y, x)):
-            if _is(a, 1):
+            if _is(a, 1) and _keeps_type(b, floats, a):
                 return b
             if _is(a, 0):
                 return ir.const(0.0)
-            if _is(a, -1):
+            if _is(a, -1) and _keeps_type(b, floats, a):
                 return ast.UnaryOp(op=ast.USub(), operand=b)
     elif func is operator.truediv:
         x, y = args
-        if _is(y, 1):
+        if _is(y, 1) and _keeps_type(x, floats, ir.const(1.0)):
             return x
         if _is(x, 0) and _const_value(y) != 0:
             return ir.const(0.0)
@@ -99,10 +131,11 @@ def _simplified(func, args):
     return None
 
 
-def simplify(stmts):
+def simplify(stmts, floats=()):
     """Algebraic identities: x*1, 1*x, x+0, 0*x, x/1, x**1, --x, x + -y, x * (1/y)."""
     negation_of = {}  # name -> atom it negates
     reciprocal_of = {}  # name -> atom it is 1 / of
+    floats = float_names(stmts, floats)
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
         if func is operator.mul:
@@ -118,7 +151,7 @@ def simplify(stmts):
             flipped = ast.Sub() if func is operator.add else ast.Add()
             stmt.value = ast.BinOp(left=args[0], op=flipped, right=_copy_atom(negation_of[args[1].id]))
             continue
-        better = _simplified(func, args)
+        better = _simplified(func, args, floats)
         if better is not None:
             stmt.value = better
         func, args = ir.operation(stmt.value)
@@ -201,12 +234,15 @@ def reduce_strength(stmts, namer):
     return out
 
 
-def optimize(stmts, namer, max_rounds=20):
-    """Run every pass until the body stops changing (a fixed point)."""
+def optimize(stmts, namer, floats=(), max_rounds=20):
+    """Run every pass until the body stops changing (a fixed point).
+
+    `floats` names parameters assumed to hold floats (those differentiated).
+    """
     for _ in range(max_rounds):
         before = [ast.dump(s) for s in stmts]
         stmts = fold_constants(stmts)
-        stmts = simplify(stmts)
+        stmts = simplify(stmts, floats)
         stmts = propagate_copies(stmts)
         stmts = eliminate_common_subexpressions(stmts)
         stmts = propagate_copies(stmts)

@@ -39,6 +39,11 @@ def substitute(template, params, args, out):
     return Fill().visit(copy.deepcopy(template))
 
 
+def adjoint_name(var, namer):
+    """`dx` for the user's `x`; `d_sin_x` for a temporary, so it cannot read as `d(sin) * x`."""
+    return ("d_" if var in namer.temporaries else "d") + var
+
+
 def reverse(parsed, body, namer, wrt, single=False, with_value=False):
     """Return the body of the gradient function.
 
@@ -81,7 +86,7 @@ def reverse(parsed, body, namer, wrt, single=False, with_value=False):
             if arg.id in adjoint:
                 term_name = builder.emit(namer.temporary(rhs), rhs)
                 rhs = ast.BinOp(left=adjoint[arg.id], op=ast.Add(), right=term_name)
-            adjoint[arg.id] = builder.emit(namer.fresh("d" + arg.id, temporary=True), rhs)
+            adjoint[arg.id] = builder.emit(namer.fresh(adjoint_name(arg.id, namer), temporary=True), rhs)
     gradients = [adjoint.get(p, ir.const(0.0)) for p in wrt]
     gradient = gradients[0] if single else ast.Tuple(elts=gradients, ctx=ast.Load())
     if with_value:

@@ -1,0 +1,132 @@
+"""A corpus of small functions: add one here and every test over the corpus checks it.
+
+Each function takes float arguments that are valid anywhere in [0.2, 1.5].
+"""
+
+import math
+import math as m
+from math import exp, sin as s
+
+SCALE = 2.5
+OFFSET = -0.75
+
+
+def quickstart(x, y):
+    t = math.sin(x) * y
+    return t * t + math.exp(t) / (1.0 + x * x)
+
+
+def single_op(x):
+    return x * x
+
+
+def identity(x):
+    return x
+
+
+def constant_output(x):
+    return 3.0
+
+
+def aliases(x, y):
+    return s(x) * m.cos(y) + exp(x * y)
+
+
+def module_constants(x):
+    return SCALE * x ** 3 + OFFSET * math.pi * x
+
+
+def rebinding(x, y):
+    z = x * y
+    z = z + x
+    z = z * z
+    x = x * 2.0
+    return z + x
+
+
+def augmented(x, y):
+    acc = x
+    acc += y * y
+    acc *= x
+    acc -= 1.0
+    acc /= y
+    acc **= 2
+    return acc
+
+
+def tuple_assignment(x, y):
+    a, b = x * y, x + y
+    a, b = b, a
+    return a * math.sin(b)
+
+
+def powers(x, y):
+    return x ** 2 + x ** 3 + y ** 4 + x ** -1 + x ** 2.5 + x ** y + 2.0 ** y
+
+
+def division_and_mod(x, y):
+    return x / y + (x * 10.0) % y - y / (x + 1.0)
+
+
+def builtins_(x, y):
+    return abs(x - y) + max(x, 2.0 * y) + min(x * x, y) + float(x) + pow(x, 2)
+
+
+def trig(x, y):
+    return math.tan(x) + math.atan2(y, x) + math.asin(x / 2.0) + math.acos(y / 2.0) + math.atan(x * y)
+
+
+def hyperbolic(x):
+    return math.sinh(x) + math.cosh(x) * math.tanh(x) + math.asinh(x) + math.acosh(1.0 + x) + math.atanh(x / 2.0)
+
+
+def logs(x, y):
+    return math.log(x) + math.log(y, 3.0) + math.log(x, y + 1.0) + math.log1p(x) + math.log2(y) + math.log10(x * y)
+
+
+def special(x, y):
+    return math.sqrt(x) + math.pow(x, y) + math.hypot(x, y) + math.erf(x) + math.erfc(y) + math.expm1(x)
+
+
+def piecewise_constant(x):
+    return math.floor(x * 10.0) * x + round(x) + int(x * 3.0) * x + math.ceil(x)
+
+
+def shared_subexpressions(x, y, z):
+    r = math.sqrt(x * x + y * y + z * z)
+    return math.exp(-r) / r + math.sin(x * y) * math.cos(x * y) + r * r
+
+
+def unused_values(x, y):
+    waste = math.exp(y) * 1000.0
+    waste = waste + x
+    return x * y
+
+
+def defaults(x, y=2.0, *, scale=3.0):
+    return scale * x * y
+
+
+def comparison_weights(x, y):
+    return (x > y) * x + (x <= y) * y * y
+
+
+def closure_maker(k):
+    def inner(x):
+        return k * math.sin(x)
+
+    return inner
+
+
+closure = closure_maker(1.5)
+
+
+def rosenbrock(x0, x1, x2, x3):
+    return (100.0 * (x1 - x0 * x0) ** 2 + (1.0 - x0) ** 2 + 100.0 * (x2 - x1 * x1) ** 2 + (1.0 - x1) ** 2
+            + 100.0 * (x3 - x2 * x2) ** 2 + (1.0 - x2) ** 2)
+
+
+CORPUS = [quickstart, single_op, identity, constant_output, aliases, module_constants, rebinding, augmented,
+          tuple_assignment, powers, division_and_mod, builtins_, trig, hyperbolic, logs, special,
+          piecewise_constant, shared_subexpressions, unused_values, defaults, comparison_weights, closure,
+          rosenbrock]

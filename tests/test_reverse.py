@@ -1,0 +1,97 @@
+"""Every corpus function, every wrt combination, optimized or not, against central differences."""
+
+import inspect
+import itertools
+
+import pytest
+
+import transpile as tp
+from transpile.normalize import normalize
+from transpile.parse import parse
+from transpile.reverse import active_names, reverse
+
+from . import functions
+from .helpers import assert_close, numeric_gradient, random_point
+
+
+def positional(f):
+    return [p for p in inspect.signature(f).parameters.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
+
+
+def wrt_choices(f):
+    names = [p.name for p in positional(f)]
+    choices = [(i,) for i in range(len(names))] + [tuple(names)]
+    if len(names) > 2:
+        choices.append(tuple(names[::-2]))
+    return choices
+
+
+CASES = [(f, wrt) for f in functions.CORPUS for wrt in wrt_choices(f)]
+
+
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "raw"])
+@pytest.mark.parametrize("f, wrt", CASES, ids=[f"{f.__name__}-{'-'.join(map(str, w))}" for f, w in CASES])
+def test_gradient_matches_central_differences(f, wrt, optimize):
+    params = [p.name for p in positional(f)]
+    for seed in range(3):
+        args = random_point(len(params), seed=seed)
+        got = tp.grad(f, wrt=wrt, optimize=optimize)(*args)
+        indices = [w if isinstance(w, int) else params.index(w) for w in wrt]
+        assert isinstance(got, tuple) and len(got) == len(wrt)
+        assert all(isinstance(g, float) for g in got), got
+        assert_close(got, numeric_gradient(f, args, indices))
+
+
+@pytest.mark.parametrize("f", functions.CORPUS, ids=lambda f: f.__name__)
+def test_value_and_grad_returns_the_value_too(f):
+    n = len(positional(f))
+    args = random_point(n, seed=7)
+    value, gradient = tp.value_and_grad(f, wrt=0)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    assert gradient == pytest.approx(tp.grad(f)(*args), rel=1e-12)
+
+
+def test_single_wrt_gives_a_float_and_tuple_wrt_a_tuple():
+    f = functions.quickstart
+    assert isinstance(tp.grad(f, wrt="y")(0.3, 2.0), float)
+    assert isinstance(tp.grad(f, wrt=("y",))(0.3, 2.0), tuple)
+
+
+def test_zero_gradient_for_unused_and_piecewise_constant_inputs():
+    assert tp.grad(functions.constant_output)(0.4) == 0.0
+    assert tp.grad(functions.unused_values, wrt=0)(0.5, 0.7) == pytest.approx(0.7)
+
+
+def test_activity_analysis_skips_values_independent_of_wrt():
+    parsed = parse(functions.unused_values)
+    body, _ = normalize(parsed)
+    active = active_names(parsed, body[:-1], ("x",))
+    assert "waste" not in active  # exp(y) does not depend on x
+    assert "waste_1" in active
+
+
+def test_backward_sweep_is_commented_with_the_source_line():
+    text = tp.source(functions.quickstart, wrt=("x", "y"))
+    assert "# grad of: t = math.sin(x) * y" in text
+    assert "# grad of: return t * t + math.exp(t) / (1.0 + x * x)" in text
+
+
+def test_defaults_and_keyword_only_parameters_are_kept():
+    g = tp.grad(functions.defaults)
+    assert g(1.5) == pytest.approx(6.0)
+    assert g(1.5, 1.0, scale=2.0) == pytest.approx(2.0)
+
+
+def test_reverse_body_without_optimization_is_normalized():
+    from .helpers import assert_normalized
+
+    parsed = parse(functions.quickstart)
+    body, namer = normalize(parsed)
+    assert_normalized(reverse(parsed, body, namer, ("x", "y")))
+
+
+@pytest.mark.parametrize("wrt", list(itertools.permutations(["x", "y"])))
+def test_gradient_order_follows_wrt(wrt):
+    g = tp.grad(functions.quickstart, wrt=wrt)(0.3, 2.0)
+    dx, dy = tp.grad(functions.quickstart, wrt=("x", "y"))(0.3, 2.0)
+    assert g == ((dx, dy) if wrt == ("x", "y") else (dy, dx))
