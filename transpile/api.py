@@ -1,14 +1,16 @@
 """The public functions: grad, value_and_grad, source."""
 
+import inspect
+import types
+
 from . import load
 from .errors import WrtError
+from .parse import parse
 from .pipeline import Options, generate
 
 
 def _parameters(func):
-    code = getattr(func, "__code__", None)
-    if code is None:
-        return None
+    code = func.__code__
     return list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
 
 
@@ -17,8 +19,6 @@ def _resolve_wrt(func, wrt):
     single = not isinstance(wrt, (tuple, list))
     requested = [wrt] if single else list(wrt)
     params = _parameters(func)
-    if params is None:  # not a Python function: parse() gives the real explanation
-        return tuple(str(w) for w in requested), single
     name = getattr(func, "__name__", "function")
     names = []
     for w in requested:
@@ -39,6 +39,9 @@ def _resolve_wrt(func, wrt):
 
 
 def _transform(func, kind, wrt, optimize):
+    code = getattr(func, "__code__", None)
+    if not isinstance(func, types.FunctionType) or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        parse(func)  # raises the located explanation
     names, single = _resolve_wrt(func, wrt)
     return load.get(func, Options(kind, names, single, optimize), generate)
 

@@ -14,6 +14,26 @@ from . import ir
 from .optimize import substitute_names
 
 
+def rename_temporaries(stmts, namer, keep=()):
+    """Name each temporary after what it finally computes (CSE and folding change that)."""
+    from .naming import describe
+
+    taken = {n for s in stmts for n in ir.names_used(s)} | {ir.target(s) for s in stmts if isinstance(s, ast.Assign)}
+    rename = {}
+    for stmt in stmts:
+        substitute_names(stmt, rename)
+        if isinstance(stmt, ast.Assign) and ir.target(stmt) in namer.described and ir.target(stmt) not in keep:
+            wanted = describe(stmt.value)
+            if wanted != namer.base_of.get(ir.target(stmt)) and wanted not in taken:
+                rename[ir.target(stmt)] = ir.name(wanted)
+                stmt.targets[0].id = wanted
+                namer.temporaries.add(wanted)
+                namer.described.add(wanted)
+                namer.base_of[wanted] = wanted
+                taken.add(wanted)
+    return stmts
+
+
 def inline_single_use(stmts, temporaries, keep=()):
     """Fold each temporary read exactly once into its reader."""
     uses = Counter(n for s in stmts for n in ir.names_used(s))
@@ -131,6 +151,7 @@ def readable(stmts, namer, params, preferred=()):
     up a temporary (see `name_results`).
     """
     returned = ir.names_used(stmts[-1])
+    stmts = rename_temporaries(stmts, namer, keep=returned)
     stmts = inline_single_use(stmts, namer.temporaries, keep=returned)
     stmts = coalesce_versions(stmts, namer, params)
     stmts = name_results(stmts, preferred, namer, params)

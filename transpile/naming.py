@@ -63,6 +63,7 @@ class Namer:
         self.used = set(taken)
         self.temporaries = set()  # names the user never wrote
         self.base_of = {}  # name -> the base it was derived from
+        self.described = set()  # temporaries named after their expression
 
     def fresh(self, base, temporary=False):
         base = base if base.isidentifier() and not keyword.iskeyword(base) else "t"
@@ -77,4 +78,6 @@ class Namer:
         return candidate
 
     def temporary(self, rhs):
-        return self.fresh(describe(rhs), temporary=True)
+        name = self.fresh(describe(rhs), temporary=True)
+        self.described.add(name)
+        return name

@@ -14,6 +14,9 @@ from . import ir, rules
 
 
 def _const_value(node):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _const_value(node.operand)
+        return None if value is None else -value
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         return node.value
     return None
@@ -91,7 +94,7 @@ def float_names(stmts, floats=()):
 
 def _keeps_type(atom, floats, neutral):
     """Whether dropping `neutral` (a 0 or 1) from an operation on `atom` keeps the type."""
-    if isinstance(neutral.value, int):
+    if isinstance(_const_value(neutral), int):
         return True
     return atom.id in floats if isinstance(atom, ast.Name) else isinstance(atom.value, float)
 
@@ -100,6 +103,8 @@ def _simplified(func, args, floats):
     """An equivalent, cheaper right-hand side for func(*args), or None."""
     if func is operator.add:
         x, y = args
+        if isinstance(x, ast.Name) and isinstance(y, ast.Name) and x.id == y.id:
+            return ast.BinOp(left=ir.const(2), op=ast.Mult(), right=x)  # exact, and reads as 2x
         if _is(y, 0) and _keeps_type(x, floats, y):
             return x
         if _is(x, 0) and _keeps_type(y, floats, x):

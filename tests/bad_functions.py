@@ -1,0 +1,110 @@
+"""Functions transpile must refuse, each with a marker comment on the offending line."""
+
+import math
+
+
+def uses_try(x):
+    try:  # OFFENDING
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_loop(x):
+    for i in range(3):  # OFFENDING
+        x = x * 2.0
+    return x
+
+
+def uses_branch(x):
+    if x > 0:  # OFFENDING
+        return x
+    return -x
+
+
+def uses_unknown_name(x):
+    return x * undefined_thing  # OFFENDING  # noqa: F821
+
+
+def helper(x):
+    return x * 2.0
+
+
+def calls_user_function(x):
+    return helper(x) + 1.0  # OFFENDING
+
+
+def calls_function_without_rule(x):
+    return math.gamma(x)  # OFFENDING
+
+
+def returns_tuple(x):
+    return x, x * 2.0  # OFFENDING
+
+
+def uses_walrus(x):
+    return (y := x * 2.0) + y  # OFFENDING
+
+
+def uses_star_args(*xs):  # OFFENDING
+    return xs[0]
+
+
+def uses_string(x):
+    label = "hello"  # OFFENDING
+    return x
+
+
+def uses_global(x):
+    global counter  # OFFENDING
+    return x
+
+
+def uses_lambda(x):
+    f = lambda t: t * 2.0  # OFFENDING  # noqa: E731
+    return f(x)
+
+
+def uses_with(x):
+    with open("f"):  # OFFENDING
+        return x
+
+
+def uses_list(x):
+    return [x, x][0]  # OFFENDING
+
+
+def uses_before_assignment(x):
+    y = z * x  # OFFENDING  # noqa: F821
+    z = 1.0
+    return y
+
+
+def no_return(x):  # OFFENDING
+    y = x * 2.0
+
+
+def uses_nested_def(x):
+    def inner(t):  # OFFENDING
+        return t
+    return inner(x)
+
+
+def uses_keyword_call(x):
+    return math.log(x, base=2.0)  # OFFENDING
+
+
+def uses_attribute_of_local(x):
+    return x.real  # OFFENDING
+
+
+def uses_del(x):
+    y = x
+    del y  # OFFENDING
+    return x
+
+
+BAD = [uses_try, uses_loop, uses_branch, uses_unknown_name, calls_user_function, calls_function_without_rule,
+       returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
+       uses_before_assignment, no_return, uses_nested_def, uses_keyword_call, uses_attribute_of_local, uses_del]
