@@ -32,14 +32,21 @@ class WrtError(TranspileError):
 def located_message(function_name, filename, lineno, source_line, col, end_col, problem):
     """Format an error the way API.md shows it.
 
-    `lineno` is the line in `filename`; `col`/`end_col` index into `source_line`
-    (already dedented); `problem` says what the construct is and what to do.
+    `lineno` is the line in `filename`; `col`/`end_col` index into
+    `source_line` (`end_col` None: the construct spans several lines, so the
+    caret marks its first word); `problem` says what it is and what to do.
     """
     import os
+    import re
 
+    indent = len(source_line) - len(source_line.lstrip())
+    text = source_line.strip()
+    col = max(0, col - indent)
+    if end_col is None or end_col - indent <= col:
+        word = re.match(r"\w+|\S", text[col:])
+        end_col = col + (len(word.group()) if word else 1)
+    else:
+        end_col = min(end_col - indent, len(text))
+    caret = " " * col + "^" * max(1, end_col - col)
     where = f"{os.path.basename(filename)}, line {lineno}"
-    text = source_line.rstrip()
-    if end_col is None or end_col <= col:
-        end_col = len(text)
-    caret = " " * col + "^" * max(1, min(end_col, len(text)) - col)
     return f"cannot differentiate '{function_name}' ({where}):\n    {text}\n    {caret}\n{problem}"

@@ -22,8 +22,13 @@ class Builder:
         self.stmts = []
         self.lineno = lineno
 
-    def emit(self, target, rhs):
-        self.stmts.append(ir.assign(target, rhs, self.lineno))
+    def emit(self, target, rhs, origin=None):
+        """Append `target = rhs`; `origin` is the source expression it computes (for error carets)."""
+        stmt = ir.assign(target, rhs, self.lineno)
+        if getattr(origin, "lineno", None) == self.lineno and origin.end_lineno == origin.lineno:
+            stmt.col_offset, stmt.end_col_offset = origin.col_offset, origin.end_col_offset
+            stmt.end_lineno = self.lineno
+        self.stmts.append(stmt)
         return ir.name(target)
 
     def rhs(self, expr, env=None):
@@ -54,7 +59,7 @@ class Builder:
         rhs = self.rhs(expr, env)
         if ir.is_atom(rhs):
             return rhs
-        return self.emit(self.namer.temporary(rhs), rhs)
+        return self.emit(self.namer.temporary(rhs), rhs, origin=expr)
 
 
 def normalize(parsed):
@@ -119,9 +124,9 @@ def _assignment(parsed, stmt, builder, env):
             pairs.extend(_unpack(parsed, target, stmt.value))
     # Every right-hand side is read before any name is rebound.
     rhss = [builder.rhs(value, env) for _, value in pairs]
-    for (target, _), rhs in zip(pairs, rhss):
+    for (target, value), rhs in zip(pairs, rhss):
         new = builder.namer.fresh(target.id)
-        builder.emit(new, rhs)
+        builder.emit(new, rhs, origin=value)
         env[target.id] = new
 
 

@@ -1,0 +1,79 @@
+"""The public API: grad's forms, value_and_grad, source."""
+
+import math
+
+import pytest
+
+import transpile as tp
+
+from . import functions
+
+
+def test_grad_by_position_and_by_name_agree():
+    f = functions.quickstart
+    assert tp.grad(f, wrt=1)(0.3, 2.0) == tp.grad(f, wrt="y")(0.3, 2.0)
+    assert tp.grad(f, wrt=(0, 1))(0.3, 2.0) == tp.grad(f, wrt=("x", "y"))(0.3, 2.0)
+
+
+def test_decorator_without_arguments():
+    @tp.grad
+    def f(x, y):
+        return math.sin(x) * y
+
+    assert f(0.5, 2.0) == pytest.approx(2.0 * math.cos(0.5))
+
+
+def test_decorator_with_arguments():
+    @tp.grad(wrt=("x", "y"))
+    def f(x, y):
+        return x * x * y
+
+    assert f(3.0, 2.0) == pytest.approx((12.0, 9.0))
+
+
+def test_value_and_grad_decorator():
+    @tp.value_and_grad(wrt=1)
+    def f(x, y):
+        return x * y
+
+    assert f(3.0, 2.0) == (6.0, 3.0)
+
+
+def test_grad_returns_a_plain_function_with_the_signature():
+    import inspect
+
+    g = tp.grad(functions.defaults)
+    assert inspect.isfunction(g)
+    assert list(inspect.signature(g).parameters) == ["x", "y", "scale"]
+    assert inspect.signature(g).parameters["y"].default == 2.0
+
+
+def test_source_is_valid_python_with_a_docstring_naming_function_and_wrt():
+    text = tp.source(functions.quickstart, wrt=("x", "y"))
+    compile(text, "<generated>", "exec")
+    assert "Gradient of quickstart(x, y) with respect to (x, y)." in text
+
+
+def test_no_optimize_shows_the_raw_sweep():
+    raw = tp.source(functions.quickstart, optimize=False)
+    assert "1 * 1.0" in raw or "* 1.0" in raw
+    assert len(raw.splitlines()) > len(tp.source(functions.quickstart).splitlines())
+
+
+def test_source_refuses_modes_it_does_not_have():
+    with pytest.raises(tp.TranspileError, match="reverse"):
+        tp.source(functions.quickstart, mode="sideways")
+
+
+def test_grad_of_grad_source_is_itself_transpilable(tmp_path):
+    import importlib.util
+
+    path = tmp_path / "first_order.py"
+    path.write_text(tp.source(functions.quickstart, wrt="x"))
+    spec = importlib.util.spec_from_file_location("first_order", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    second = tp.grad(module.grad_quickstart, wrt="x")
+    h = 1e-5
+    first = tp.grad(functions.quickstart, wrt="x")
+    assert second(0.3, 2.0) == pytest.approx((first(0.3 + h, 2.0) - first(0.3 - h, 2.0)) / (2 * h), rel=1e-6)

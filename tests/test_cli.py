@@ -1,0 +1,66 @@
+"""The command line, end to end through subprocess."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICKSTART = os.path.join(ROOT, "examples", "quickstart.py")
+
+
+def run(*args, tmp_path):
+    env = dict(os.environ, TRANSPILE_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run([sys.executable, "-m", "transpile", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT)
+
+
+def test_grad_prints_the_same_source_as_the_api(tmp_path):
+    import transpile as tp
+    from examples import quickstart
+
+    result = run("grad", f"{QUICKSTART}:f", "--wrt", "x,y", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = tp.source(quickstart.f, wrt=("x", "y"))
+    # same code; only the module differs (examples.quickstart vs the file) and so may the docstring path
+    assert result.stdout.split('"""', 4)[-1] == expected.split('"""', 4)[-1]
+    assert "def grad_f(x, y):" in result.stdout
+
+
+def test_module_path_form_and_positions(tmp_path):
+    result = run("grad", "tests.functions:quickstart", "--wrt", "1", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "with respect to y." in result.stdout
+
+
+def test_no_optimize_flag(tmp_path):
+    raw = run("grad", f"{QUICKSTART}:f", "--no-optimize", tmp_path=tmp_path).stdout
+    optimized = run("grad", f"{QUICKSTART}:f", tmp_path=tmp_path).stdout
+    assert len(raw.splitlines()) > len(optimized.splitlines())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["grad", "missing.py:f"], "no such file"),
+    (["grad", "examples/quickstart.py:nothing"], "has no function 'nothing'"),
+    (["grad", "examples/quickstart.py"], "expected FILE.py:FUNC"),
+    (["grad", "tests/bad_functions.py:uses_try"], "'try' statements are not supported"),
+    (["grad", "examples/quickstart.py:f", "--wrt", "z"], "no such parameter"),
+])
+def test_errors_exit_2_with_a_message(tmp_path, args, message):
+    result = run(*args, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_has_examples(tmp_path):
+    result = run("grad", "--help", tmp_path=tmp_path)
+    assert result.returncode == 0 and "examples:" in result.stdout
+
+
+def test_console_script_is_installed():
+    import shutil
+
+    script = shutil.which("transpile", path=os.path.dirname(sys.executable))
+    assert script, "the `transpile` console script is not installed next to this Python"
