@@ -39,11 +39,16 @@ def _resolve_wrt(func, wrt):
 
 
 def _transform(func, kind, wrt, optimize):
+    """(loaded function, source); a repeated request is one dictionary look-up."""
+    request = (kind, tuple(wrt) if isinstance(wrt, list) else wrt, optimize)
+    hit = load.lookup(func, request)
+    if hit is not None:
+        return hit
     code = getattr(func, "__code__", None)
     if not isinstance(func, types.FunctionType) or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         parse(func)  # raises the located explanation
     names, single = _resolve_wrt(func, wrt)
-    return load.get(func, Options(kind, names, single, optimize), generate)
+    return load.get(func, Options(kind, names, single, optimize), generate, alias=request)
 
 
 def grad(func=None, wrt=0, *, optimize=True):

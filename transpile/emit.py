@@ -50,15 +50,9 @@ def inline_single_use(stmts, temporaries, keep=()):
 
 
 def substitute_expressions(node, mapping):
-    """Replace reads of names in `mapping` by (pending) expressions, in place."""
-    for parent in ast.walk(node):
-        for field, old in ast.iter_fields(parent):
-            if isinstance(old, ast.Name) and isinstance(old.ctx, ast.Load) and old.id in mapping:
-                setattr(parent, field, mapping.pop(old.id))
-            elif isinstance(old, list):
-                for i, item in enumerate(old):
-                    if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load) and item.id in mapping:
-                        old[i] = mapping.pop(item.id)
+    """Replace reads of names in `mapping` by their pending expressions, in place."""
+    if mapping:
+        ir.replace_reads(node, lambda var: mapping.pop(var, None))
 
 
 def coalesce_versions(stmts, namer, params):

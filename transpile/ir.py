@@ -73,7 +73,12 @@ def target(stmt):
 
 def callee(call):
     """The callable a resolved `ast.Call` invokes, or None."""
-    return CALLABLES.get(ast.unparse(call.func))
+    func = call.func
+    if isinstance(func, ast.Name):
+        return CALLABLES.get(func.id)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return CALLABLES.get(f"{func.value.id}.{func.attr}")
+    return None
 
 
 def operation(rhs):
@@ -91,18 +96,32 @@ def operation(rhs):
     return None, []
 
 
-def build(func, args):
-    """The right-hand side applying `func` to `args` (the inverse of `operation`)."""
-    if func is identity:
-        return args[0]
-    op = _AST_OF.get(func)
-    if op in BINOPS:
-        return ast.BinOp(left=args[0], op=op(), right=args[1])
-    if op in UNARYOPS:
-        return ast.UnaryOp(op=op(), operand=args[0])
-    if op in COMPAREOPS:
-        return ast.Compare(left=args[0], ops=[op()], comparators=[args[1]])
-    return ast.Call(func=ast.parse(SPELLING[func], mode="eval").body, args=list(args), keywords=[])
+# Where reads can occur in the (possibly re-nested) expressions passes handle.
+_READ_FIELDS = {
+    ast.Assign: ("value",), ast.AugAssign: ("target", "value"), ast.Return: ("value",),
+    ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Compare: ("left", "comparators"),
+    ast.Call: ("args",), ast.IfExp: ("test", "body", "orelse"), ast.Tuple: ("elts",),
+}
+
+
+def replace_reads(node, replacement):
+    """Replace, in place, each read `Name` n inside `node` for which
+    `replacement(n.id)` returns a node (callees and targets are not reads)."""
+    for field in _READ_FIELDS.get(type(node), ()):
+        value = getattr(node, field)
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if type(item) is ast.Name:
+                new = replacement(item.id) if not isinstance(item.ctx, ast.Store) or type(node) is ast.AugAssign \
+                    else None
+                if new is not None:
+                    if isinstance(value, list):
+                        value[i] = new
+                    else:
+                        setattr(node, field, new)
+            elif item is not None:
+                replace_reads(item, replacement)
+    return node
 
 
 def names_used(node):
@@ -110,23 +129,36 @@ def names_used(node):
     found = []
 
     def visit(n):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-            found.append(n.id)
-        elif isinstance(n, ast.Call):
-            for a in n.args:
-                visit(a)
-        else:
-            for child in ast.iter_child_nodes(n):
-                visit(child)
+        for field in _READ_FIELDS.get(type(n), ()):
+            value = getattr(n, field)
+            for item in value if isinstance(value, list) else [value]:
+                if type(item) is ast.Name:
+                    found.append(item.id)
+                elif item is not None:
+                    visit(item)
 
+    if type(node) is ast.Name:
+        return [node.id]
     visit(node)
     return found
+
+
+def atom_key(atom):
+    return ("name", atom.id) if type(atom) is ast.Name else ("const", type(atom.value).__name__, atom.value)
 
 
 def key(rhs):
     """A hashable identity of a pure right-hand side, equal for equal values."""
     func, args = operation(rhs)
-    parts = [ast.dump(a) for a in args]
+    if func is None or not all(is_atom(a) for a in args):
+        return ("expr", ast.dump(rhs))
+    parts = [atom_key(a) for a in args]
     if func in COMMUTATIVE:
         parts.sort()
-    return (ast.unparse(rhs) if func is None else id(func), tuple(parts))
+    return (id(func), tuple(parts))
+
+
+def signature(stmts):
+    """A cheap value that changes whenever a pass changes `stmts`."""
+    return tuple((target(s), key(s.value)) if isinstance(s, ast.Assign) else
+                 (type(s).__name__, tuple(names_used(s))) for s in stmts)

@@ -44,15 +44,26 @@ def disk_cache_enabled():
     return os.environ.get("TRANSPILE_CACHE", "1") != "0" and not _disk_failed
 
 
-def get(func, options, generate):
-    """The loaded function and its source for (func, options), generating if needed."""
+def lookup(func, request):
+    """The memory-cached (function, source) for `request`, or None."""
     try:
-        per_function = _memory[func]
+        hit = _memory[func][request]
     except (KeyError, TypeError):
-        per_function = None
-    if per_function is not None and options in per_function:
-        STATS["memory_hits"] += 1
-        return per_function[options]
+        return None
+    STATS["memory_hits"] += 1
+    return hit
+
+
+def get(func, options, generate, alias=None):
+    """The loaded function and its source for (func, options), generating if needed.
+
+    `alias` is a second key (the caller's raw request) the result is remembered under.
+    """
+    hit = lookup(func, options)
+    if hit is not None:
+        if alias is not None:
+            _memory[func][alias] = hit
+        return hit
     key = cache_key(func, options)
     source = _read(key) if disk_cache_enabled() else None
     if source is None:
@@ -66,9 +77,12 @@ def get(func, options, generate):
     loaded.__defaults__ = func.__defaults__
     loaded.__kwdefaults__ = func.__kwdefaults__
     try:
-        _memory.setdefault(func, {})[options] = (loaded, source)
+        per_function = _memory.setdefault(func, {})
     except TypeError:  # not weak-referenceable: no memory cache for it
-        pass
+        return loaded, source
+    per_function[options] = (loaded, source)
+    if alias is not None:
+        per_function[alias] = per_function[options]
     return loaded, source
 
 

@@ -28,16 +28,8 @@ def _is(node, value):
 
 
 def substitute_names(node, mapping):
-    """Replace every read of a name in `mapping` inside `node` (in place)."""
-    for parent in ast.walk(node):
-        for field, old in ast.iter_fields(parent):
-            if isinstance(old, ast.Name) and isinstance(old.ctx, ast.Load) and old.id in mapping:
-                setattr(parent, field, _copy_atom(mapping[old.id]))
-            elif isinstance(old, list):
-                for i, item in enumerate(old):
-                    if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load) and item.id in mapping:
-                        old[i] = _copy_atom(mapping[item.id])
-    return node
+    """Replace every read of a name in `mapping` (name -> atom) inside `node`, in place."""
+    return ir.replace_reads(node, lambda var: _copy_atom(mapping[var]) if var in mapping else None)
 
 
 def _copy_atom(atom):
@@ -171,7 +163,8 @@ def propagate_copies(stmts):
     """Drop `a = b` (b a name or constant) and read b wherever a was read."""
     mapping, kept = {}, []
     for stmt in stmts:
-        substitute_names(stmt, mapping)
+        if mapping:
+            substitute_names(stmt, mapping)
         if isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value):
             mapping[ir.target(stmt)] = stmt.value
         else:
@@ -180,13 +173,20 @@ def propagate_copies(stmts):
 
 
 def eliminate_common_subexpressions(stmts):
-    """Compute each distinct operation once; later copies read the first result."""
-    first = {}
-    for stmt in _assignments(stmts):
-        if ir.is_atom(stmt.value):
+    """Compute each distinct operation once; later copies read the first result.
+
+    Reads are renamed as the pass goes, so duplicates of duplicates are found
+    in the same pass.
+    """
+    first, renamed = {}, {}
+    for stmt in stmts:
+        if renamed:
+            substitute_names(stmt, renamed)
+        if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value):
             continue
         key = ir.key(stmt.value)
         if key in first:
+            renamed[ir.target(stmt)] = ir.name(first[key])
             stmt.value = ir.name(first[key])
         else:
             first[key] = ir.target(stmt)
@@ -245,7 +245,7 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
     `floats` names parameters assumed to hold floats (those differentiated).
     """
     for _ in range(max_rounds):
-        before = [ast.dump(s) for s in stmts]
+        before = ir.signature(stmts)
         stmts = fold_constants(stmts)
         stmts = simplify(stmts, floats)
         stmts = propagate_copies(stmts)
@@ -253,6 +253,6 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
         stmts = propagate_copies(stmts)
         stmts = reduce_strength(stmts, namer)
         stmts = eliminate_dead_code(stmts)
-        if [ast.dump(s) for s in stmts] == before:
+        if ir.signature(stmts) == before:
             break
     return stmts

@@ -123,12 +123,29 @@ def parse(func):
     if not isinstance(fdef, ast.FunctionDef):
         raise SourceUnavailableError(f"cannot differentiate '{func.__name__}': its source is not a def statement")
     fdef.decorator_list = []
+    _drop_annotations(fdef)
     parsed = ParsedFunction(func, func.__name__, filename, first, text.splitlines(), fdef)
     _fence(parsed)
     args = fdef.args
     parsed.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     _Resolver(parsed).resolve()
     return parsed
+
+
+def _drop_annotations(fdef):
+    """Annotations do not affect values: `x: float = e` is `x = e`, and `x: float` nothing."""
+    fdef.returns = None
+    for arg in ast.walk(fdef.args):
+        if isinstance(arg, ast.arg):
+            arg.annotation = None
+
+    class Strip(ast.NodeTransformer):
+        def visit_AnnAssign(self, node):
+            if node.value is None or not node.simple:
+                return ast.copy_location(ast.Pass(), node) if node.value is None else node
+            return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+
+    Strip().visit(fdef)
 
 
 def _fence(parsed):
