@@ -40,7 +40,20 @@ def test_simplify_keeps_float_conversions_of_ints():
 
 def test_simplify_double_negation_and_reciprocal():
     assert show(opt.simplify(body("a = -x\nb = -a\nc = y + a\nr = 1 / y\nd = x * r"), floats={"x", "y"})) == \
-        ["a = -x", "b = x", "c = y - x", "r = 1 / y", "d = x / y"]
+        ["a = -x", "b = x", "c = y - x", "r = 1.0 / y", "d = x / y"]
+
+
+@pytest.mark.parametrize("before, after", [
+    ("a = -x\nb = a + y", "b = y - x"), ("a = -x\nb = y - a", "b = y + x"),
+    ("a = -x\nc = -y\nb = a * c", "b = x * y"), ("a = -x\nb = 3.0 * a", "b = -3.0 * x"),
+    ("a = 2.0 * x\nb = a * 100.0", "b = 200.0 * x"), ("b = 2 * x", "b = 2.0 * x"), ("b = 1 - x", "b = 1.0 - x"),
+])
+def test_simplify_through_definitions(before, after):
+    assert show(opt.simplify(body(before), floats={"x", "y"}))[-1] == after
+
+
+def test_int_constants_stay_ints_next_to_values_of_unknown_type():
+    assert show(opt.simplify(body("b = 2 * n"))) == ["b = 2 * n"]
 
 
 def test_propagate_copies():

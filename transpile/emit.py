@@ -55,6 +55,94 @@ def substitute_expressions(node, mapping):
         ir.replace_reads(node, lambda var: mapping.pop(var, None))
 
 
+def _number(node):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    return None
+
+
+def _is_float_factor(node, floats):
+    return (isinstance(node, ast.Name) and node.id in floats) or isinstance(_number(node), float) or (
+        isinstance(node, ast.Call) and ast.unparse(node.func).startswith("math."))
+
+
+def tidy(node, floats):
+    """Rewrite each product tree (`*`, `/`, unary `-`) as `c * a * b / (d * e)`.
+
+    Folds constants scattered through the tree (`2.0 * (x * (0.5 / r))` is
+    `x / r`) and moves signs into the constant or into the enclosing `+`/`-`.
+    Reassociating changes results only in the last bit.
+    """
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)) and isinstance(getattr(node, "op"), (ast.Mult, ast.Div, ast.USub)):
+        return _product(node, floats)
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            setattr(node, field, tidy(value, floats))
+        elif isinstance(value, list):
+            value[:] = [tidy(v, floats) if isinstance(v, ast.AST) else v for v in value]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        right = node.right
+        if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
+            node.op, node.right = (ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()), right.operand
+        elif isinstance(right, ast.BinOp) and (_number(_leftmost(right)) or 0) < 0:
+            node.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
+            lead = _leftmost(right)
+            lead.value = -lead.value
+        elif isinstance(node.op, ast.Add) and isinstance(node.left, ast.UnaryOp) and isinstance(node.left.op, ast.USub):
+            node.left, node.op, node.right = node.right, ast.Sub(), node.left.operand
+        elif isinstance(node.op, ast.Add) and isinstance(node.left, ast.BinOp) and (_number(_leftmost(node.left)) or 0) < 0:
+            lead = _leftmost(node.left)
+            lead.value = -lead.value
+            node.left, node.op, node.right = node.right, ast.Sub(), node.left
+    return node
+
+
+def _leftmost(node):
+    """The first factor of a product tree (where `_product` puts the constant)."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        node = node.left
+    return node
+
+
+def _product(node, floats):
+    numerator, denominator, constant = [], [], [1]
+
+    def collect(n, inverted):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)):
+            collect(n.left, inverted)
+            collect(n.right, inverted != isinstance(n.op, ast.Div))
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            constant[0] = -constant[0]
+            collect(n.operand, inverted)
+        elif _number(n) is not None and _number(n) != 0:
+            constant[0] = constant[0] / n.value if inverted else constant[0] * n.value
+        else:
+            (denominator if inverted else numerator).append(tidy(n, floats))
+
+    collect(node, False)
+    c = constant[0]
+    if isinstance(c, float) and c.is_integer() and abs(c) == 1 and not denominator and not any(
+            _is_float_factor(f, floats) for f in numerator):
+        numerator.insert(0, ast.Constant(value=abs(c)))  # keep `* 1.0`: it makes an int-valued product a float
+    elif abs(c) != 1 or not numerator:
+        numerator.insert(0, ast.Constant(value=abs(c)))
+    result = numerator[0]
+    for factor in numerator[1:]:
+        result = ast.BinOp(left=result, op=ast.Mult(), right=factor)
+    if denominator:
+        below = denominator[0]
+        for factor in denominator[1:]:
+            below = ast.BinOp(left=below, op=ast.Mult(), right=factor)
+        result = ast.BinOp(left=result, op=ast.Div(), right=below)
+    if c < 0:
+        lead = _leftmost(result)
+        if _number(lead) is not None:
+            lead.value = -lead.value
+        else:
+            result = ast.UnaryOp(op=ast.USub(), operand=result)
+    return result
+
+
 def coalesce_versions(stmts, namer, params):
     """Let `x_1` reuse the name `x` once the old value of `x` is dead."""
     last_use, defined_at = {}, {p: -1 for p in params}
@@ -138,15 +226,18 @@ def stmt_target(stmt):
     return stmt_target_node(stmt).id
 
 
-def readable(stmts, namer, params, preferred=()):
+def readable(stmts, namer, params, preferred=(), floats=()):
     """Apply the readability passes (semantics unchanged).
 
     `preferred` holds, per returned atom, the name it should carry if it ends
-    up a temporary (see `name_results`).
+    up a temporary (see `name_results`); `floats` the names known to be floats.
     """
     returned = ir.names_used(stmts[-1])
     stmts = rename_temporaries(stmts, namer, keep=returned)
     stmts = inline_single_use(stmts, namer.temporaries, keep=returned)
+    for stmt in stmts:
+        if isinstance(stmt, (ast.Assign, ast.Return)) and stmt.value is not None:
+            stmt.value = tidy(stmt.value, floats)
     stmts = coalesce_versions(stmts, namer, params)
     stmts = name_results(stmts, preferred, namer, params)
     return drop_empty_comments(augmented(stmts))

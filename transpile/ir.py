@@ -96,6 +96,20 @@ def operation(rhs):
     return None, []
 
 
+def build(func, args):
+    """The right-hand side applying `func` to `args` (the inverse of `operation`)."""
+    if func is identity:
+        return args[0]
+    op = _AST_OF.get(func)
+    if op in BINOPS:
+        return ast.BinOp(left=args[0], op=op(), right=args[1])
+    if op in UNARYOPS:
+        return ast.UnaryOp(op=op(), operand=args[0])
+    if op in COMPAREOPS:
+        return ast.Compare(left=args[0], ops=[op()], comparators=[args[1]])
+    return ast.Call(func=ast.parse(SPELLING[func], mode="eval").body, args=list(args), keywords=[])
+
+
 # Where reads can occur in the (possibly re-nested) expressions passes handle.
 _READ_FIELDS = {
     ast.Assign: ("value",), ast.AugAssign: ("target", "value"), ast.Return: ("value",),

@@ -128,34 +128,74 @@ def _simplified(func, args, floats):
     return None
 
 
+def _floated(func, args, floats):
+    """`2 * x` -> `2.0 * x` for float x: same value, and float*float is CPython's fast path."""
+    if func not in (operator.add, operator.sub, operator.mul, operator.truediv):
+        return None
+    values = [_const_value(a) for a in args]
+    if any(type(v) is int and abs(v) < 2 ** 53 for v in values) and any(
+            isinstance(a, ast.Name) and a.id in floats for a in args):
+        return ir.build(func, [ir.const(float(v)) if type(v) is int else a for a, v in zip(args, values)])
+    return None
+
+
+def _through_definitions(func, args, defined):
+    """Rewrites that look one definition back: negations, reciprocals, constant factors."""
+
+    def operand(atom, op):
+        if isinstance(atom, ast.Name) and atom.id in defined and defined[atom.id][0] is op:
+            return defined[atom.id][1]
+        return None
+
+    if func is operator.neg:
+        inner = operand(args[0], operator.neg)
+        if inner:
+            return _copy_atom(inner[0])
+    elif func in (operator.add, operator.sub):
+        x, y = args
+        negated = operand(y, operator.neg)
+        if negated:
+            return ir.build(operator.sub if func is operator.add else operator.add, [x, _copy_atom(negated[0])])
+        negated = operand(x, operator.neg)
+        if negated and func is operator.add:
+            return ir.build(operator.sub, [y, _copy_atom(negated[0])])
+    elif func is operator.mul:
+        for a, b in (args, args[::-1]):
+            reciprocal = operand(b, operator.truediv)
+            if reciprocal and _is(reciprocal[0], 1):
+                return ir.build(operator.truediv, [a, _copy_atom(reciprocal[1])])
+        negated = [operand(a, operator.neg) for a in args]
+        if all(negated):
+            return ir.build(operator.mul, [_copy_atom(negated[0][0]), _copy_atom(negated[1][0])])
+        for a, b in (args, args[::-1]):
+            c = _const_value(a)
+            if c is None:
+                continue
+            if operand(b, operator.neg):
+                return ir.build(operator.mul, [ir.const(-c), _copy_atom(operand(b, operator.neg)[0])])
+            product = operand(b, operator.mul)
+            if product:
+                for p, q in (product, product[::-1]):
+                    if _const_value(p) is not None:
+                        return ir.build(operator.mul, [ir.const(c * _const_value(p)), _copy_atom(q)])
+    return None
+
+
 def simplify(stmts, floats=()):
-    """Algebraic identities: x*1, 1*x, x+0, 0*x, x/1, x**1, --x, x + -y, x * (1/y)."""
-    negation_of = {}  # name -> atom it negates
-    reciprocal_of = {}  # name -> atom it is 1 / of
+    """Algebraic identities: x*1, x+0, 0*x, x/1, x**1, --x, x + -y, -x + y, x * (1/y),
+    (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
     floats = float_names(stmts, floats)
+    defined = {}  # name -> (func, args) of its simplified definition
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
-        if func is operator.mul:
-            for a, b in (args, args[::-1]):
-                if isinstance(b, ast.Name) and b.id in reciprocal_of:
-                    stmt.value = ast.BinOp(left=a, op=ast.Div(), right=_copy_atom(reciprocal_of[b.id]))
-                    func, args = ir.operation(stmt.value)
-                    break
-        if func is operator.neg and isinstance(args[0], ast.Name) and args[0].id in negation_of:
-            stmt.value = _copy_atom(negation_of[args[0].id])
-            continue
-        if func in (operator.add, operator.sub) and isinstance(args[1], ast.Name) and args[1].id in negation_of:
-            flipped = ast.Sub() if func is operator.add else ast.Add()
-            stmt.value = ast.BinOp(left=args[0], op=flipped, right=_copy_atom(negation_of[args[1].id]))
-            continue
-        better = _simplified(func, args, floats)
-        if better is not None:
+        for _ in range(4):
+            better = (_simplified(func, args, floats) or _through_definitions(func, args, defined)
+                      or _floated(func, args, floats))
+            if better is None:
+                break
             stmt.value = better
-        func, args = ir.operation(stmt.value)
-        if func is operator.neg:
-            negation_of[ir.target(stmt)] = args[0]
-        if func is operator.truediv and _is(args[0], 1):
-            reciprocal_of[ir.target(stmt)] = args[1]
+            func, args = ir.operation(better)
+        defined[ir.target(stmt)] = (func, args)
     return stmts
 
 

@@ -10,7 +10,8 @@ To add a primitive::
 
     partials(math.cbrt, "x", "out / (3 * x)")
 
-A partial written as `None` means "not differentiable in this argument" (the
+Write a negative partial as `-(...)`: the sweep then subtracts instead of
+adding a negation.  A partial written as `None` means "not differentiable in this argument" (the
 gradient there is zero, e.g. the `base` of `round`).  `nondifferentiable(...)`
 declares whole functions whose gradient is zero everywhere it exists.
 """
@@ -70,7 +71,7 @@ TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 partials(operator.add, "x, y", "1", "1")
 partials(operator.sub, "x, y", "1", "-1")
 partials(operator.mul, "x, y", "y", "x")
-partials(operator.truediv, "x, y", "1 / y", "-out / y")
+partials(operator.truediv, "x, y", "1 / y", "-(out / y)")
 partials(operator.pow, "x, y", "y * x ** (y - 1)", "out * math.log(x)")
 partials(operator.mod, "x, y", "1", "-((x - out) / y)")  # x % y == x - floor(x / y) * y
 partials(operator.neg, "x", "-1")
@@ -86,9 +87,9 @@ partials(math.sin, "x", "math.cos(x)")
 partials(math.cos, "x", "-math.sin(x)")
 partials(math.tan, "x", "1 + out * out")
 partials(math.asin, "x", "1 / math.sqrt(1 - x * x)")
-partials(math.acos, "x", "-1 / math.sqrt(1 - x * x)")
+partials(math.acos, "x", "-(1 / math.sqrt(1 - x * x))")
 partials(math.atan, "x", "1 / (1 + x * x)")
-partials(math.atan2, "y, x", "x / (x * x + y * y)", "-y / (x * x + y * y)")
+partials(math.atan2, "y, x", "x / (x * x + y * y)", "-(y / (x * x + y * y))")
 partials(math.sinh, "x", "math.cosh(x)")
 partials(math.cosh, "x", "math.sinh(x)")
 partials(math.tanh, "x", "1 - out * out")
@@ -98,7 +99,7 @@ partials(math.atanh, "x", "1 / (1 - x * x)")
 partials(math.exp, "x", "out")
 partials(math.expm1, "x", "out + 1")
 partials(math.log, "x", "1 / x")
-partials(math.log, "x, base", "1 / (x * math.log(base))", "-out / (base * math.log(base))")
+partials(math.log, "x, base", "1 / (x * math.log(base))", "-(out / (base * math.log(base)))")
 partials(math.log1p, "x", "1 / (1 + x)")
 partials(math.log2, "x", "1 / (x * math.log(2))")
 partials(math.log10, "x", "1 / (x * math.log(10))")
@@ -106,7 +107,7 @@ partials(math.sqrt, "x", "0.5 / out")
 partials(math.pow, "x, y", "y * math.pow(x, y - 1)", "out * math.log(x)")
 partials(math.hypot, "x, y", "x / out", "y / out")
 partials(math.erf, "x", f"{TWO_OVER_SQRT_PI!r} * math.exp(-x * x)")
-partials(math.erfc, "x", f"-{TWO_OVER_SQRT_PI!r} * math.exp(-x * x)")
+partials(math.erfc, "x", f"-({TWO_OVER_SQRT_PI!r} * math.exp(-x * x))")
 partials(math.fabs, "x", "(x > 0) - (x < 0)")
 partials(math.degrees, "x", repr(180 / math.pi))
 partials(math.radians, "x", repr(math.pi / 180))
