@@ -78,19 +78,24 @@ def reverse(parsed, body, namer, wrt, single=False, with_value=False):
         else:
             rule = check_rule(parsed, stmt)
             params, partials = rule.params, rule.partials
+        partial_of = {}  # argument name -> its total partial (`x * x` gives x + x)
         for arg, partial in zip(args, partials):
             if partial is None or not isinstance(arg, ast.Name) or arg.id not in active:
                 continue
+            partial = substitute(partial, params, args, result)
+            previous = partial_of.get(arg.id)
+            partial_of[arg.id] = partial if previous is None else ast.BinOp(left=previous, op=ast.Add(), right=partial)
+        for var, partial in partial_of.items():
             negative = isinstance(partial, ast.UnaryOp) and isinstance(partial.op, ast.USub)
             factor = partial.operand if negative else partial
-            term = ast.BinOp(left=substitute(factor, params, args, result), op=ast.Mult(), right=dresult)
+            term = ast.BinOp(left=factor, op=ast.Mult(), right=dresult)
             rhs = builder.rhs(term)
-            if arg.id in adjoint:
+            if var in adjoint:
                 term_name = builder.emit(namer.temporary(rhs), rhs)
-                rhs = ast.BinOp(left=adjoint[arg.id], op=ast.Sub() if negative else ast.Add(), right=term_name)
+                rhs = ast.BinOp(left=adjoint[var], op=ast.Sub() if negative else ast.Add(), right=term_name)
             elif negative:
                 rhs = ast.UnaryOp(op=ast.USub(), operand=builder.atom(term))
-            adjoint[arg.id] = builder.emit(namer.fresh(adjoint_name(arg.id, namer), temporary=True), rhs)
+            adjoint[var] = builder.emit(namer.fresh(adjoint_name(var, namer), temporary=True), rhs)
     gradients = [adjoint.get(p, ir.const(0.0)) for p in wrt]
     gradient = gradients[0] if single else ast.Tuple(elts=gradients, ctx=ast.Load())
     if with_value:
