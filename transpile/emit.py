@@ -34,19 +34,27 @@ def rename_temporaries(stmts, namer, keep=()):
     return stmts
 
 
+MAX_INLINED_OPERATIONS = 6  # a longer single-use value keeps its name, so lines stay readable
+
+
 def inline_single_use(stmts, temporaries, keep=()):
-    """Fold each temporary read exactly once into its reader."""
+    """Fold each temporary read exactly once into its reader (unless it is already long)."""
     uses = Counter(n for s in stmts for n in ir.names_used(s))
     pending, out = {}, []
     for stmt in stmts:
         substitute_expressions(stmt, pending)
         if isinstance(stmt, ast.Assign):
             var = ir.target(stmt)
-            if var in temporaries and uses[var] == 1 and var not in keep:
+            if var in temporaries and uses[var] == 1 and var not in keep and \
+                    _operations(stmt.value) < MAX_INLINED_OPERATIONS:
                 pending[var] = stmt.value
                 continue
         out.append(stmt)
     return out
+
+
+def _operations(expr):
+    return sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)) for n in ast.walk(expr))
 
 
 def substitute_expressions(node, mapping):

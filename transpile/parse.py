@@ -38,8 +38,12 @@ class ParsedFunction:
     def file_line(self, lineno):
         return self.first_lineno + lineno - 1
 
-    def line_text(self, lineno):
-        return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
+    def line_text(self, lineno, limit=100):
+        """The statement starting at `lineno`, on one line (shortened past `limit` characters)."""
+        end = next((s.end_lineno for s in ast.walk(self.tree) if isinstance(s, ast.stmt) and s.lineno == lineno
+                    and not isinstance(s, ast.FunctionDef)), lineno)
+        text = " ".join(line.strip() for line in self.lines[lineno - 1:end])
+        return text if len(text) <= limit else text[: limit - 4].rstrip() + " ..."
 
     def error(self, node, problem, cls=UnsupportedSyntaxError):
         """An exception of class `cls` pointing at `node` in the user's file."""
