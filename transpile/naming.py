@@ -7,12 +7,15 @@ resort; nothing is random, so the same input always gives the same code.
 """
 
 import ast
+import builtins
 import keyword
 import operator
 
 from . import ir
 
 MAX_LENGTH = 20
+# Never shadow what generated code calls: builtins (`pow`, `min`) and module roots.
+RESERVED = frozenset(dir(builtins)) | {"math", "np", "numpy"}
 _WORDS = {
     operator.add: "plus", operator.sub: "minus", operator.mul: "times",
     operator.truediv: "over", operator.pow: "pow", operator.mod: "mod",
@@ -51,6 +54,8 @@ def describe(rhs):
         text = "t"
     if len(text) > MAX_LENGTH or not text.isidentifier():
         text = _SHORT.get(func) or (text.split("_")[0] if isinstance(rhs, ast.Call) else "t")
+    if text in RESERVED:
+        text += "_value"
     if text[0].isdigit():
         text = "c" + text
     return text
@@ -68,7 +73,7 @@ class Namer:
     def fresh(self, base, temporary=False):
         base = base if base.isidentifier() and not keyword.iskeyword(base) else "t"
         candidate, counter = base, 0
-        while candidate in self.used or keyword.iskeyword(candidate):
+        while candidate in self.used or keyword.iskeyword(candidate) or candidate in RESERVED:
             counter += 1
             candidate = f"{base}_{counter}"
         self.used.add(candidate)

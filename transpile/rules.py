@@ -121,6 +121,7 @@ nondifferentiable(bool, 1)
 for _compare in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne):
     nondifferentiable(_compare, 2)
 nondifferentiable(operator.not_, 1)
+nondifferentiable(operator.floordiv, 2)
 
 # How generated code spells each callable: math functions keep their module,
 # builtins their bare name; operators are written as operators.
