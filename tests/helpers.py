@@ -54,3 +54,29 @@ def assert_normalized(stmts):
 def count_operations(tree):
     """Arithmetic operations and calls in an AST (a proxy for run time)."""
     return sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare)) for n in ast.walk(tree))
+
+
+_imported_count = 0
+
+
+def import_source(source, directory, prefix="generated"):
+    """Write `source` to a new .py file in `directory` and import it as a module.
+
+    transpile reads functions back with `inspect.getsource`, so functions under
+    test must live in real files; `exec` is not enough.  Each call gets a unique
+    module name (not registered in sys.modules, so nothing leaks between tests).
+    """
+    import importlib.util
+    import os
+    import uuid
+
+    global _imported_count
+    _imported_count += 1
+    name = f"{prefix}_{_imported_count}_{uuid.uuid4().hex[:8]}"
+    path = os.path.join(str(directory), name + ".py")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -11,20 +11,21 @@ imported lazily, on the first call that needs it.
   Builders taking optional arguments (`math.log`, `round`) cover every arity.
 * `to_sympy(expr, symbols)` turns a Python expression AST (or its text) into
   SymPy, given a dict from variable names to SymPy symbols.  Callees are
-  spelled as in `rules.SPELLING` (`math.sin`, `abs`); comparisons and `not`
-  become 0/1 indicators, as Python's bools are 0/1 in arithmetic.
+  spelled as in `rules.SPELLING` (`math.sin`, `abs`); comparisons, `not`
+  and `bool` become 0/1 steps (`step`, `equal`), as Python's bools are 0/1
+  in arithmetic.
 * `program_to_sympy(body, symbols)` substitutes a straight-line function body
   (assignments, tuple and augmented assignments, return) into one expression;
   `function_to_sympy(func)` does that for a live function.
-* `diff(expr, symbol)` is `sympy.diff` almost everywhere: piecewise-constant
-  pieces (floor, ceiling, the floor inside `%`) differentiate to 0, which is
-  also what the rule table says.
+* `diff(expr, symbol)` is `sympy.diff`, almost everywhere: the builders use
+  floor, ceiling and Mod classes that know their derivative away from the
+  jumps (`step_functions`), which is also what the rule table says.
 
 Example::
 
     x = sympy.Symbol("x", real=True)
     e = to_sympy("math.log(1.0 + x * x) % 2.0", {"x": x})
-    diff(e, x)        # 2.0*x/(1.0*x**2 + 1.0)
+    diff(e, x)        # 2.0*x/(x**2 + 1.0)
 
 Semantics follow Python's for real arguments, with documented limits: `round`
 resolves exact ties half-to-even on the SymPy value (Python rounds the
@@ -72,28 +73,86 @@ def number(value):
     raise SymbolicError(f"constant {value!r} is not a real number")
 
 
-def indicator(condition):
-    """1 where `condition` holds, else 0 (Python's `int(condition)`)."""
-    sympy = _sp()
-    return sympy.Piecewise((sympy.Integer(1), condition), (sympy.Integer(0), True))
+def step(t, at_zero):
+    """The unit step: 1 where t > 0, 0 where t < 0, `at_zero` at 0 (SymPy's Heaviside).
+
+    Comparisons are steps (`a < b` is `step(b - a, 0)`, `a <= b` is
+    `step(b - a, 1)`), so they differentiate to 0 away from ties, and stay
+    ordinary expressions: Python adds and multiplies bools like 0 and 1.
+    """
+    return _sp().Heaviside(t, at_zero)
+
+
+def equal(a, b):
+    """1 if a == b else 0, as a difference of steps."""
+    t = a - b
+    return step(t, 1) - step(t, 0)
 
 
 def truth(expr):
     """The SymPy condition under which Python would consider `expr` true."""
     sympy = _sp()
-    if isinstance(expr, sympy.Piecewise) and len(expr.args) == 2 and expr.args[0].expr == 1 \
-            and expr.args[1].expr == 0 and expr.args[1].cond == sympy.true:
-        return expr.args[0].cond  # an indicator built above
     if isinstance(expr, sympy.logic.boolalg.Boolean) and not isinstance(expr, sympy.Expr):
         return expr  # already a condition (a Symbol is both Boolean and Expr: it is a number here)
     return sympy.Ne(expr, 0)
 
 
-def _round_half_even(v):
+def piecewise(then, condition, otherwise):
+    """`then if condition else otherwise`, without SymPy's slow automatic simplification."""
     sympy = _sp()
-    n = sympy.floor(v + sympy.S.Half)
-    tie_to_odd = sympy.And(sympy.Eq(n - v, sympy.S.Half), sympy.Eq(sympy.Mod(n, 2), 1))
-    return sympy.Piecewise((n - 1, tie_to_odd), (n, True))
+    if condition == sympy.true:
+        return then
+    if condition == sympy.false:
+        return otherwise
+    return sympy.Piecewise((then, condition), (otherwise, True), evaluate=False)
+
+
+_STEPS = {}
+
+
+def step_functions():
+    """SymPy's floor, ceiling and Mod, with the derivative they have almost everywhere.
+
+    SymPy leaves `Derivative(floor(x), x)` unevaluated; these subclasses (named
+    like SymPy's, so they print the same) say floor' = ceiling' = 0 and
+    d Mod(a, b) = da - floor(a / b) db, the derivative away from the jumps,
+    which is also what the rule table says.
+    """
+    if not _STEPS:
+        sympy = _sp()
+
+        class floor(sympy.floor):
+            def fdiff(self, argindex=1):
+                return sympy.S.Zero
+
+        class ceiling(sympy.ceiling):
+            def fdiff(self, argindex=1):
+                return sympy.S.Zero
+
+        class Mod(sympy.Mod):
+            def fdiff(self, argindex=1):
+                a, b = self.args
+                return sympy.S.One if argindex == 1 else -floor(a / b)
+
+        _STEPS.update(floor=floor, ceiling=ceiling, Mod=Mod)
+    return _STEPS
+
+
+def _floor(x):
+    return step_functions()["floor"](x)
+
+
+def _ceiling(x):
+    return step_functions()["ceiling"](x)
+
+
+def _mod(a, b):
+    return step_functions()["Mod"](a, b)
+
+
+def _round_half_even(v):
+    n = _floor(v + _sp().S.Half)
+    return n - equal(v + _sp().S.Half, n) * _mod(n, 2)  # a tie goes down when n is odd
 
 
 def _round(x, ndigits=None):
@@ -104,17 +163,12 @@ def _round(x, ndigits=None):
 
 
 def _trunc(x):
-    sympy = _sp()
-    return sympy.Piecewise((sympy.floor(x), x >= 0), (sympy.ceiling(x), True))
+    return _floor(x) + step(-x, 0) * (_ceiling(x) - _floor(x))
 
 
 def _log(x, base=None):
     sympy = _sp()
     return sympy.log(x) if base is None else sympy.log(x) / sympy.log(base)
-
-
-def _compare(relation):
-    return lambda a, b: indicator(getattr(_sp(), relation)(a, b))
 
 
 # callable -> builder(*sympy_args) -> sympy expression.  Arithmetic on SymPy
@@ -125,23 +179,23 @@ BUILDERS = {
     operator.mul: lambda a, b: a * b,
     operator.truediv: lambda a, b: a / b,
     operator.pow: lambda a, b: a ** b,
-    operator.mod: lambda a, b: _sp().Mod(a, b),  # Python's %: the sign of the divisor
-    operator.floordiv: lambda a, b: _sp().floor(a / b),  # no rule yet; here for to_sympy
+    operator.mod: _mod,  # Python's %: the sign of the divisor, like SymPy's Mod
+    operator.floordiv: lambda a, b: _floor(a / b),  # no rule yet; here for to_sympy
     operator.neg: lambda a: -a,
     operator.pos: lambda a: +a,
-    operator.not_: lambda a: indicator(_sp().Not(truth(a))),
-    operator.lt: _compare("Lt"),
-    operator.le: _compare("Le"),
-    operator.gt: _compare("Gt"),
-    operator.ge: _compare("Ge"),
-    operator.eq: _compare("Eq"),
-    operator.ne: _compare("Ne"),
+    operator.not_: lambda a: equal(a, 0),
+    operator.lt: lambda a, b: step(b - a, 0),
+    operator.le: lambda a, b: step(b - a, 1),
+    operator.gt: lambda a, b: step(a - b, 0),
+    operator.ge: lambda a, b: step(a - b, 1),
+    operator.eq: equal,
+    operator.ne: lambda a, b: 1 - equal(a, b),
     abs: lambda x: _sp().Abs(x),
     min: lambda a, b: _sp().Min(a, b),
     max: lambda a, b: _sp().Max(a, b),
     float: lambda x: x,
     int: _trunc,
-    bool: lambda x: indicator(truth(x)),
+    bool: lambda x: 1 - equal(x, 0),
     round: _round,
     pow: lambda a, b: a ** b,
     math.sin: lambda x: _sp().sin(x),
@@ -171,8 +225,8 @@ BUILDERS = {
     math.fabs: lambda x: _sp().Abs(x),
     math.degrees: lambda x: x * 180 / _sp().pi,
     math.radians: lambda x: x * _sp().pi / 180,
-    math.floor: lambda x: _sp().floor(x),
-    math.ceil: lambda x: _sp().ceiling(x),
+    math.floor: _floor,
+    math.ceil: _ceiling,
     math.trunc: _trunc,
 }
 
@@ -193,6 +247,11 @@ def apply(func, *args):
     sympy = _sp()
     args = [number(a) if isinstance(a, (int, float)) else sympy.sympify(a) for a in args]
     return builder(func)(*args)
+
+
+def callables():
+    """Spelling -> callable, e.g. "math.sin" -> math.sin (the inverse of rules.SPELLING)."""
+    return {spelling: func for func, spelling in rules.SPELLING.items()}
 
 
 def to_sympy(expr, symbols):
@@ -230,15 +289,14 @@ def to_sympy(expr, symbols):
             return builder(ir.UNARYOPS.get(type(node.op)))(visit(node.operand))
         if isinstance(node, ast.Compare):
             operands = [visit(node.left)] + [visit(c) for c in node.comparators]
-            conditions = [truth(builder(ir.COMPAREOPS.get(type(op)))(a, b))
-                          for op, a, b in zip(node.ops, operands, operands[1:])]
-            return indicator(sympy.And(*conditions))
+            return sympy.Mul(*[builder(ir.COMPAREOPS.get(type(op)))(a, b)  # a < b < c: both hold
+                               for op, a, b in zip(node.ops, operands, operands[1:])])
         if isinstance(node, ast.IfExp):
-            return sympy.Piecewise((visit(node.body), truth(visit(node.test))), (visit(node.orelse), True))
+            return piecewise(visit(node.body), truth(visit(node.test)), visit(node.orelse))
         if isinstance(node, ast.Call):
             if node.keywords:
                 raise SymbolicError(f"keyword arguments in '{ast.unparse(node)}'")
-            func = ir.CALLABLES.get(ast.unparse(node.func))
+            func = callables().get(ast.unparse(node.func))
             if func is None:
                 raise SymbolicError(f"'{ast.unparse(node.func)}' is not a known callable")
             return builder(func)(*[visit(a) for a in node.args])
@@ -306,27 +364,27 @@ def function_to_sympy(func):
 
 
 def diff(expr, symbol):
-    """d expr / d symbol almost everywhere.
+    """d expr / d symbol almost everywhere, for expressions built by this module.
 
-    Like `sympy.diff`, except that `%` is differentiated as `a - b*floor(a/b)`
-    and the derivatives of floor and ceiling (which SymPy leaves unevaluated)
-    are 0: the derivative away from the jumps, as in the rule table.
+    It is `sympy.diff`; the builders use `step_functions()`, whose floor,
+    ceiling and Mod differentiate (SymPy's own leave `Derivative(floor(x), x)`
+    unevaluated).  Raises SymbolicError if a derivative stays unevaluated.
     """
     sympy = _sp()
-    expr = expr.replace(sympy.Mod, lambda a, b: a - b * sympy.floor(a / b))
     result = sympy.diff(expr, symbol)
-    steps = (sympy.floor, sympy.ceiling)
-    result = result.replace(lambda e: isinstance(e, sympy.Derivative) and isinstance(e.expr, steps),
-                            lambda e: sympy.S.Zero)
-    if result.has(sympy.Subs):
-        result = result.doit()
+    if result.has(sympy.Derivative):
+        raise SymbolicError(f"SymPy cannot differentiate {expr} with respect to {symbol}: {result}")
     return result
 
 
 def evaluate(expr, values):
-    """`expr` as a Python float at `values` (a dict symbol -> number)."""
-    sympy = _sp()
-    result = expr.evalf(subs={k: number(v) if isinstance(v, (int, float)) else v for k, v in values.items()})
-    if result.is_real is False or not result.is_number:
+    """`expr` as a Python float at `values` (a dict symbol -> number).
+
+    The values are substituted first, so steps and floors see exact numbers
+    (`evalf(subs=...)` can leave a tiny residue for `step(1, 1) - step(1, 0)`).
+    """
+    result = expr.xreplace({k: number(v) if isinstance(v, (int, float)) else v for k, v in values.items()})
+    result = result.evalf()
+    if not result.is_number or result.is_real is False:
         raise SymbolicError(f"{expr} is not a real number at {values}: {result}")
     return float(result)
