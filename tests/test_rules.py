@@ -63,6 +63,8 @@ DOMAIN = {
     (math.acosh, 1): ((1.05, 4.0),),
     (math.atanh, 1): (UNIT,),
     (math.exp, 1): (ANY,),
+    (math.copysign, 2): (NONZERO, NONZERO),
+    **({(math.cbrt, 1): (POSITIVE,), (math.exp2, 1): (ANY,)} if hasattr(math, "cbrt") else {}),
     (math.expm1, 1): (ANY,),
     (math.log, 1): ((0.1, 5.0),),
     (math.log, 2): ((0.1, 5.0), [(0.2, 0.8), (1.3, 5.0)]),
@@ -270,9 +272,6 @@ def test_floordiv_has_zero_gradient(tmp_path):
 # Public math functions that accept float arguments but have no rule yet, and why.
 # Adding a rule for one of these (or a new Python adding a function) must update this table.
 EXPECTED_MISSING = {
-    "cbrt": "smooth except at 0 (3.11+): rule would be out / (3 * x)",
-    "exp2": "smooth (3.11+): rule would be out * log(2)",
-    "copysign": "piecewise: |x| times the sign of y",
     "fmod": "piecewise linear, like % with the sign of x",
     "remainder": "piecewise linear, IEEE remainder",
     "ldexp": "x * 2**i with integer i",

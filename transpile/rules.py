@@ -109,8 +109,12 @@ partials(math.hypot, "x, y", "x / out", "y / out")
 partials(math.erf, "x", f"{TWO_OVER_SQRT_PI!r} * math.exp(-x * x)")
 partials(math.erfc, "x", f"-({TWO_OVER_SQRT_PI!r} * math.exp(-x * x))")
 partials(math.fabs, "x", "(x > 0) - (x < 0)")
+partials(math.copysign, "x, y", "math.copysign(1.0, x) * math.copysign(1.0, y)", None)
 partials(math.degrees, "x", repr(180 / math.pi))
 partials(math.radians, "x", repr(math.pi / 180))
+if hasattr(math, "cbrt"):  # Python 3.11+
+    partials(math.cbrt, "x", "out / (3.0 * x)")
+    partials(math.exp2, "x", "out * math.log(2.0)")
 # Piecewise constant: zero gradient, declared rather than skipped.
 nondifferentiable(math.floor, 1)
 nondifferentiable(math.ceil, 1)

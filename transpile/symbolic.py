@@ -225,10 +225,15 @@ BUILDERS = {
     math.fabs: lambda x: _sp().Abs(x),
     math.degrees: lambda x: x * 180 / _sp().pi,
     math.radians: lambda x: x * _sp().pi / 180,
+    math.copysign: lambda x, y: _sp().Abs(x) * _sp().sign(y),
     math.floor: _floor,
     math.ceil: _ceiling,
     math.trunc: _trunc,
 }
+
+if hasattr(math, "cbrt"):  # Python 3.11+
+    BUILDERS[math.cbrt] = lambda x: x ** _sp().Rational(1, 3)
+    BUILDERS[math.exp2] = lambda x: 2 ** x
 
 # `math.<name>` constants with an exact SymPy form; other float constants become Floats.
 _EXACT_CONSTANTS = {"math.pi": lambda s: s.pi, "math.e": lambda s: s.E, "math.tau": lambda s: 2 * s.pi}
