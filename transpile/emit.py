@@ -257,7 +257,8 @@ def function_source(name, arguments, docstring, body):
     fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     fdef = ast.FunctionDef(name=name, args=arguments, body=[doc] + body, decorator_list=[], returns=None,
                            type_comment=None, **fields)
-    text = ast.unparse(ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[])))
+    fdef.lineno = 1  # the only location unparse reads
+    text = ast.unparse(ast.Module(body=[fdef], type_ignores=[]))
     return "\n".join(_comment(line) for line in text.splitlines()) + "\n"
 
 

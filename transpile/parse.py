@@ -34,14 +34,17 @@ class ParsedFunction:
     lines: list  # the dedented source
     tree: ast.FunctionDef
     params: list = field(default_factory=list)  # every parameter name, in order
+    _statement_ends: dict = None  # first line -> last line of each statement, built on demand
 
     def file_line(self, lineno):
         return self.first_lineno + lineno - 1
 
     def line_text(self, lineno, limit=100):
         """The statement starting at `lineno`, on one line (shortened past `limit` characters)."""
-        end = next((s.end_lineno for s in ast.walk(self.tree) if isinstance(s, ast.stmt) and s.lineno == lineno
-                    and not isinstance(s, ast.FunctionDef)), lineno)
+        if self._statement_ends is None:
+            self._statement_ends = {s.lineno: s.end_lineno for s in ast.walk(self.tree)
+                                    if isinstance(s, ast.stmt) and not isinstance(s, ast.FunctionDef)}
+        end = self._statement_ends.get(lineno, lineno)
         text = " ".join(line.strip() for line in self.lines[lineno - 1:end])
         return text if len(text) <= limit else text[: limit - 4].rstrip() + " ..."
 

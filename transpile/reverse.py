@@ -32,11 +32,17 @@ def substitute(template, params, args, out):
     mapping = dict(zip(params, args))
     mapping["out"] = ir.name(out)
 
-    class Fill(ast.NodeTransformer):
-        def visit_Name(self, node):
+    def fill(node):
+        if isinstance(node, ast.Name):
             return copy.copy(mapping.get(node.id, node))
+        if isinstance(node, ast.Constant):
+            return ast.Constant(value=node.value)
+        clone = type(node)(**{f: ([fill(v) for v in value] if isinstance(value, list) else
+                                  fill(value) if isinstance(value, ast.expr) else value)
+                              for f, value in ast.iter_fields(node)})
+        return clone
 
-    return Fill().visit(copy.deepcopy(template))
+    return fill(template)
 
 
 def adjoint_name(var, namer):
