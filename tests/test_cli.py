@@ -64,3 +64,10 @@ def test_console_script_is_installed():
 
     script = shutil.which("transpile", path=os.path.dirname(sys.executable))
     assert script, "the `transpile` console script is not installed next to this Python"
+
+
+def test_version(tmp_path):
+    import transpile
+
+    result = run("--version", tmp_path=tmp_path)
+    assert result.returncode == 0 and transpile.__version__ in result.stdout

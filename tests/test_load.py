@@ -110,3 +110,22 @@ def test_unwritable_cache_falls_back_to_memory_with_a_warning(tmp_path, monkeypa
     module = import_from(write_module(tmp_path, "ro_mod", "def f(x):\n    return x * 7.0\n"))
     with pytest.warns(RuntimeWarning, match="in-memory cache"):
         assert tp.grad(module.f)(1.0) == 7.0
+
+
+def test_a_rule_registered_at_run_time_changes_the_key(tmp_path):
+    import math
+
+    from transpile import rules
+
+    module = import_from(write_module(tmp_path, "rule_mod", "import math\ndef f(x):\n    return math.gamma(x)\n"))
+    try:
+        rules.partials(math.gamma, "x", "0.0")
+        key = load.cache_key(module.f, ("opts",))
+        assert tp.grad(module.f)(2.0) == 0.0
+        rules.partials(math.gamma, "x", "1.0")
+        assert load.cache_key(module.f, ("opts",)) != key
+        load._memory.clear()
+        assert tp.grad(module.f)(2.0) == 1.0
+    finally:
+        del rules.RULES[math.gamma, 1]
+        rules._generation[0] += 1

@@ -9,7 +9,7 @@ import importlib.util
 import os
 import sys
 
-from . import api
+from . import __version__, api
 from .errors import TranspileError
 
 EXAMPLES = """examples:
@@ -56,6 +56,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="transpile", description="Source-to-source automatic differentiation for Python.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"transpile {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     grad = commands.add_parser("grad", help="print the generated gradient source",
                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)

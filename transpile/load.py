@@ -112,7 +112,7 @@ def _package_fingerprint():
 def cache_key(func, options):
     """A hex digest of everything the generated module depends on."""
     code = func.__code__
-    parts = [_package_fingerprint(), sys.implementation.name, "%d.%d" % sys.version_info[:2], repr(options),
+    parts = [_package_fingerprint(), rules.fingerprint(), sys.implementation.name, "%d.%d" % sys.version_info[:2], repr(options),
              code.co_filename, str(code.co_firstlineno)]
     try:
         parts.append(inspect.getsource(func))

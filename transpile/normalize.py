@@ -149,6 +149,6 @@ def check_rule(parsed, stmt):
     rule = rule_for(func, len(args))
     if rule is None:
         what = ast.unparse(stmt.value)
-        raise parsed.error(stmt, f"no derivative rule for '{what}'; register a rule with "
+        raise parsed.error(stmt, f"no derivative rule for '{what}'; add one with "
                                  "transpile.rules.partials or compute it outside the function.", NoRuleError)
     return rule

@@ -242,10 +242,10 @@ class _Resolver(ast.NodeTransformer):
                 return ast.copy_location(ast.parse(spelled, mode="eval").body, node)
             if isinstance(value, types.FunctionType):
                 problem = (f"'{display}' is a Python function without a derivative rule; calls to user "
-                           "functions are not supported yet: inline its body or register a rule.")
+                           "functions are not supported yet: inline its body.")
             else:
                 problem = (f"'{display}' ({_describe(value)}) has no derivative rule; "
-                           "register one or compute it outside the function.")
+                           "add one with transpile.rules.partials or compute it outside the function.")
             raise self.parsed.error(node, problem, NoRuleError)
         if isinstance(value, types.ModuleType):
             raise self.parsed.error(node, f"module '{display}' used as a value; call one of its functions.",

@@ -37,6 +37,7 @@ class Rule:
 
 
 RULES = {}  # (callable, number of arguments) -> Rule
+_generation = [0]  # bumped by every registration, so caches can tell the table changed
 _TEMPLATE_GLOBALS = {"math", "out"}
 
 
@@ -56,6 +57,7 @@ def partials(func, params, *derivatives):
     if len(names) != len(derivatives):
         raise TranspileError(f"rule for {func!r}: {len(names)} parameters but {len(derivatives)} partials")
     RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names) for d in derivatives))
+    _generation[0] += 1
 
 
 def nondifferentiable(func, *arities):
@@ -63,6 +65,7 @@ def nondifferentiable(func, *arities):
     for arity in arities:
         names = tuple(f"x{i}" for i in range(arity))
         RULES[func, arity] = Rule(func, names, (None,) * arity)
+    _generation[0] += 1
 
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -138,6 +141,21 @@ for _obj in (abs, min, max, float, int, round, bool, pow):
 
 # Module constants a function may read (`math.pi`, `from math import e`).
 CONSTANTS = {f"math.{n}": v for n, v in vars(math).items() if isinstance(v, float)}
+
+
+def fingerprint():
+    """A digest of the whole table (rules registered at run time included)."""
+    if _fingerprint_cache.get("generation") != _generation[0]:
+        import hashlib
+
+        text = "\n".join(sorted(f"{SPELLING.get(r.func, getattr(r.func, '__qualname__', r.func))}/{arity}: "
+                                + ", ".join("-" if p is None else ast.unparse(p) for p in r.partials)
+                                for (_, arity), r in RULES.items()))
+        _fingerprint_cache.update(generation=_generation[0], digest=hashlib.sha256(text.encode()).hexdigest())
+    return _fingerprint_cache["digest"]
+
+
+_fingerprint_cache = {}
 
 
 def rule_for(func, arity):

@@ -1,7 +1,7 @@
 """SymPy forms of the primitives in the derivative table, and of Python expressions.
 
 This module is a *reference*, not part of the differentiation pipeline: tests
-(and `tp.compare`) use it to get exact derivatives to check generated code
+(and, later, a `compare` report) use it to get exact derivatives to check generated code
 against.  Nothing here is imported by `import transpile`, and SymPy itself is
 imported lazily, on the first call that needs it.
 
