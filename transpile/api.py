@@ -15,7 +15,11 @@ def _parameters(func):
 
 
 def _resolve_wrt(func, wrt):
-    """(names, single): `wrt` as parameter names; raises WrtError if one is unknown."""
+    """(positions, single): `wrt` as parameter positions; raises WrtError if one is unknown.
+
+    Positions, not names, travel on: the code object spells a parameter
+    `__y` of a method as `_C__y`, the source as `__y`.
+    """
     single = not isinstance(wrt, (tuple, list))
     requested = [wrt] if single else list(wrt)
     params = _parameters(func)
@@ -27,9 +31,11 @@ def _resolve_wrt(func, wrt):
         if isinstance(w, int):
             if not -len(params) <= w < len(params):
                 raise WrtError(f"wrt={w} for '{name}': it has {len(params)} parameters ({', '.join(params)}).")
-            w = params[w]
+            w = w % len(params)
         elif w not in params:
             raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({', '.join(params)}).")
+        else:
+            w = params.index(w)
         names.append(w)
     if not names:
         raise WrtError(f"wrt=() for '{name}': name at least one parameter.")
@@ -47,8 +53,8 @@ def _transform(func, kind, wrt, optimize):
     code = getattr(func, "__code__", None)
     if not isinstance(func, types.FunctionType) or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         parse(func)  # raises the located explanation
-    names, single = _resolve_wrt(func, wrt)
-    return load.get(func, Options(kind, names, single, optimize), generate, alias=request)
+    positions, single = _resolve_wrt(func, wrt)
+    return load.get(func, Options(kind, positions, single, optimize), generate, alias=request)
 
 
 def grad(func=None, wrt=0, *, optimize=True):

@@ -8,6 +8,7 @@ whose previous value is dead reuse the name (`dx = dx + t` shown as
 """
 
 import ast
+import math
 from collections import Counter
 
 from . import ir
@@ -234,6 +235,12 @@ def stmt_target(stmt):
     return stmt_target_node(stmt).id
 
 
+def modules_used(stmts):
+    """The modules generated code reads (`math` for `math.sin(x)`)."""
+    return {node.value.id for stmt in stmts for node in ast.walk(stmt)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math"}
+
+
 def readable(stmts, namer, params, preferred=(), floats=()):
     """Apply the readability passes (semantics unchanged).
 
@@ -251,8 +258,19 @@ def readable(stmts, namer, params, preferred=(), floats=()):
     return drop_empty_comments(augmented(stmts))
 
 
+class _SpellNegatives(ast.NodeTransformer):
+    """`Constant(-1)` as `-1`: `ast.unparse` writes `Constant(-1) ** n` as `-1 ** n`, which means -(1 ** n)."""
+
+    def visit_Constant(self, node):
+        value = node.value
+        if type(value) in (int, float) and (value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+        return node
+
+
 def function_source(name, arguments, docstring, body):
     """Unparse a function definition, turning comment markers into comments."""
+    body = [_SpellNegatives().visit(stmt) for stmt in body]
     doc = ast.Expr(value=ast.Constant(value=docstring))
     fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     fdef = ast.FunctionDef(name=name, args=arguments, body=[doc] + body, decorator_list=[], returns=None,
@@ -274,8 +292,8 @@ def _comment(line):
     return line
 
 
-def module_source(functions, header):
-    """A module: header docstring, the imports the code needs, then the functions."""
+def module_source(functions, header, modules=()):
+    """A module: header docstring, imports of `modules`, then the functions."""
     code = "\n\n".join(functions)
-    imports = "import math\n" if "math." in code else ""
+    imports = "".join(f"import {m}\n" for m in sorted(modules))
     return f'"""{header}"""\n{imports}\n\n{code}'

@@ -158,7 +158,8 @@ def names_used(node):
 
 
 def atom_key(atom):
-    return ("name", atom.id) if type(atom) is ast.Name else ("const", type(atom.value).__name__, atom.value)
+    """Equal for atoms that are the same value (repr tells -0.0 from 0.0)."""
+    return ("name", atom.id) if type(atom) is ast.Name else ("const", type(atom.value).__name__, repr(atom.value))
 
 
 def key(rhs):

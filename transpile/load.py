@@ -45,13 +45,19 @@ def disk_cache_enabled():
 
 
 def lookup(func, request):
-    """The memory-cached (function, source) for `request`, or None."""
+    """The memory-cached (function, source) for `request`, or None.
+
+    An entry counts only while the constants `func` reads are unchanged:
+    they were baked into the generated code.
+    """
     try:
-        hit = _memory[func][request]
+        loaded, source, seen = _memory[func][request]
     except (KeyError, TypeError):
         return None
+    if environment(func) != seen:
+        return None
     STATS["memory_hits"] += 1
-    return hit
+    return loaded, source
 
 
 def get(func, options, generate, alias=None):
@@ -62,9 +68,10 @@ def get(func, options, generate, alias=None):
     hit = lookup(func, options)
     if hit is not None:
         if alias is not None:
-            _memory[func][alias] = hit
+            _memory[func][alias] = _memory[func][options]
         return hit
-    key = cache_key(func, options)
+    seen = environment(func)
+    key = cache_key(func, options, seen)
     source = _read(key) if disk_cache_enabled() else None
     if source is None:
         source = generate(func, options)
@@ -80,7 +87,7 @@ def get(func, options, generate, alias=None):
         per_function = _memory.setdefault(func, {})
     except TypeError:  # not weak-referenceable: no memory cache for it
         return loaded, source
-    per_function[options] = (loaded, source)
+    per_function[options] = (loaded, source, seen)
     if alias is not None:
         per_function[alias] = per_function[options]
     return loaded, source
@@ -109,22 +116,41 @@ def _package_fingerprint():
     return digest.hexdigest()
 
 
-def cache_key(func, options):
+def cache_key(func, options, seen=None):
     """A hex digest of everything the generated module depends on."""
     code = func.__code__
-    parts = [_package_fingerprint(), rules.fingerprint(), sys.implementation.name, "%d.%d" % sys.version_info[:2], repr(options),
-             code.co_filename, str(code.co_firstlineno)]
+    parts = [_package_fingerprint(), rules.fingerprint(), sys.implementation.name, "%d.%d" % sys.version_info[:2],
+             repr(options), func.__qualname__, code.co_filename, str(code.co_firstlineno),
+             repr(environment(func) if seen is None else seen)]
     try:
         parts.append(inspect.getsource(func))
     except (OSError, TypeError):
         parts.append(code.co_code.hex())
-    scopes = (dict(zip(code.co_freevars, (_cell(c) for c in func.__closure__ or ()))), func.__globals__)
-    for var in sorted(set(code.co_names) | set(code.co_freevars)):
-        for scope in scopes:
-            if var in scope:
-                parts.append(f"{var}={_fingerprint(scope[var])}")
-                break
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def environment(func):
+    """What `func` reads from outside, as comparable tokens: each global or
+    closure variable it names, and the numbers it can reach through modules
+    (`config.SCALE`, `math.pi`)."""
+    code = func.__code__
+    names = code.co_names + code.co_freevars
+    cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+    tokens = []
+    for var in names:
+        if var in cells:
+            value = _cell(cells[var])
+        elif var in func.__globals__:
+            value = func.__globals__[var]
+        else:
+            continue
+        if isinstance(value, types.ModuleType):
+            reachable = ((a, getattr(value, a, None)) for a in names)
+            tokens.append((var, value.__name__, tuple((a, repr(v)) for a, v in reachable
+                                                      if isinstance(v, numbers.Number))))
+        else:
+            tokens.append((var, _fingerprint(value)))
+    return tuple(tokens)
 
 
 def _cell(cell):
@@ -137,8 +163,6 @@ def _cell(cell):
 def _fingerprint(value):
     if isinstance(value, numbers.Number):
         return repr(value)
-    if isinstance(value, types.ModuleType):
-        return f"module {value.__name__}"
     try:
         spelled = rules.SPELLING.get(value)
     except TypeError:

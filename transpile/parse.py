@@ -16,7 +16,6 @@ import ast
 import builtins
 import inspect
 import numbers
-import textwrap
 import types
 from dataclasses import dataclass, field
 
@@ -101,6 +100,9 @@ if hasattr(ast, "Match"):
     _REFUSED[ast.Match] = "'match' statements are not supported yet; split the function at the match."
 
 
+_MODULE_NAMES = {"math"}  # roots of the callees generated code spells out
+
+
 def _source_of(func):
     name = getattr(func, "__name__", repr(func))
     if not isinstance(func, types.FunctionType):
@@ -108,6 +110,10 @@ def _source_of(func):
         raise SourceUnavailableError(
             f"cannot differentiate '{name}': it is {kind}, which has no Python source; "
             "wrap it in a def (e.g. `def f(x): return math.sin(x)`) and differentiate that.")
+    if hasattr(func, "__wrapped__"):
+        raise UnsupportedSyntaxError(
+            f"cannot differentiate '{name}': it is a wrapper made by a decorator (it has __wrapped__), so its "
+            "source is not what it runs; differentiate the undecorated function, or put @tp.grad innermost.")
     if func.__name__ == "<lambda>":
         raise UnsupportedSyntaxError(
             f"cannot differentiate a lambda ({func.__code__.co_filename}, line {func.__code__.co_firstlineno}); "
@@ -119,7 +125,13 @@ def _source_of(func):
         raise SourceUnavailableError(
             f"cannot differentiate '{name}' ({func.__code__.co_filename}, line {func.__code__.co_firstlineno}): "
             f"its source is not available ({exc}); define it in a file, not in an interactive session.") from None
-    return filename, max(first, 1), textwrap.dedent("".join(lines))
+    return filename, max(first, 1), _dedent(lines)
+
+
+def _dedent(lines):
+    """Remove the `def` line's indentation; lines with less (inside a string) are left alone."""
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+    return "".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
 
 
 def parse(func):
@@ -160,7 +172,18 @@ def _fence(parsed):
     if args.vararg or args.kwarg:
         raise parsed.error(args.vararg or args.kwarg,
                            "*args and **kwargs are not supported; name each parameter.")
+    for arg in args.posonlyargs + args.args + args.kwonlyargs:
+        if arg.arg in _MODULE_NAMES:
+            raise parsed.error(arg, f"a parameter named '{arg.arg}' would hide the module the generated code "
+                                    "calls; rename the parameter.")
+    top_level_tuples = {id(t) for s in ast.walk(parsed.tree) if isinstance(s, (ast.Assign, ast.Return))
+                        for t in ([s.value] + getattr(s, "targets", [])) if isinstance(t, ast.Tuple)}
+    top_level_tuples |= {id(e) for s in ast.walk(parsed.tree) if isinstance(s, ast.Assign)
+                         for t in s.targets if isinstance(t, ast.Tuple) for e in ast.walk(t) if isinstance(e, ast.Tuple)}
     for node in ast.walk(parsed.tree):
+        if isinstance(node, ast.Tuple) and id(node) not in top_level_tuples:
+            raise parsed.error(node, "tuples are only supported in assignments (a, b = x, y) and returns; "
+                                     "use separate variables.")
         if node is not parsed.tree and type(node) in _REFUSED:
             raise parsed.error(node, _REFUSED[type(node)])
         if not isinstance(node, _ALLOWED) and type(node) not in (ast.Module,):
@@ -232,10 +255,10 @@ class _Resolver(ast.NodeTransformer):
 
     def _replace(self, node, value, called):
         display = ast.unparse(node)
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return ast.copy_location(ast.Constant(value=value), node)
-        if isinstance(value, bool):
-            return ast.copy_location(ast.Constant(value=value), node)
+        if isinstance(value, numbers.Real):  # NumPy scalars, Fractions, IntEnums: as plain Python numbers
+            plain = value if isinstance(value, bool) else int(value) if isinstance(value, numbers.Integral) \
+                else float(value)
+            return ast.copy_location(ast.Constant(value=plain), node)
         if called:
             spelled = rules.SPELLING.get(value) if _hashable(value) else None
             if spelled is not None:
