@@ -9,9 +9,11 @@ whose previous value is dead reuse the name (`dx = dx + t` shown as
 
 import ast
 import math
+import sys
 from collections import Counter
 
 from . import ir
+from .kinds import float_names, is_float
 from .optimize import substitute_names
 
 
@@ -70,11 +72,6 @@ def _number(node):
     return None
 
 
-def _is_float_factor(node, floats):
-    return (isinstance(node, ast.Name) and node.id in floats) or isinstance(_number(node), float) or (
-        isinstance(node, ast.Call) and ast.unparse(node.func).startswith("math."))
-
-
 def tidy(node, floats):
     """Rewrite each product tree (`*`, `/`, unary `-`) as `c * a * b / (d * e)`.
 
@@ -83,7 +80,9 @@ def tidy(node, floats):
     Reassociating changes results only in the last bit.
     """
     if isinstance(node, (ast.BinOp, ast.UnaryOp)) and isinstance(getattr(node, "op"), (ast.Mult, ast.Div, ast.USub)):
-        return _product(node, floats)
+        product = _product(node, floats)
+        if product is not None:
+            return product
     for field, value in ast.iter_fields(node):
         if isinstance(value, ast.AST):
             setattr(node, field, tidy(value, floats))
@@ -114,6 +113,7 @@ def _leftmost(node):
 
 
 def _product(node, floats):
+    """The product tree `node` as `c * a * b / (d * e)`, or None if its constants do not fold safely."""
     numerator, denominator, constant = [], [], [1]
 
     def collect(n, inverted):
@@ -130,8 +130,10 @@ def _product(node, floats):
 
     collect(node, False)
     c = constant[0]
+    if not math.isfinite(c) or abs(c) < sys.float_info.min:
+        return None  # folding the constants would overflow or underflow: keep the tree as it is
     if isinstance(c, float) and c.is_integer() and abs(c) == 1 and not denominator and not any(
-            _is_float_factor(f, floats) for f in numerator):
+            is_float(f, floats) for f in numerator):
         numerator.insert(0, ast.Constant(value=abs(c)))  # keep `* 1.0`: it makes an int-valued product a float
     elif abs(c) != 1 or not numerator:
         numerator.insert(0, ast.Constant(value=abs(c)))
@@ -242,16 +244,19 @@ def modules_used(stmts):
 
 
 def readable(stmts, namer, params, preferred=(), floats=()):
-    """Apply the readability passes (semantics unchanged).
+    """Apply the readability passes.
 
+    They change no value, except that `tidy` may reassociate products in
+    derivative code (never in statements marked `exact`, which compute f).
     `preferred` holds, per returned atom, the name it should carry if it ends
-    up a temporary (see `name_results`); `floats` the names known to be floats.
+    up a temporary (see `name_results`); `floats` the parameters assumed floats.
     """
     returned = ir.names_used(stmts[-1])
     stmts = rename_temporaries(stmts, namer, keep=returned)
+    floats = float_names(stmts, floats)
     stmts = inline_single_use(stmts, namer.temporaries, keep=returned)
     for stmt in stmts:
-        if isinstance(stmt, (ast.Assign, ast.Return)) and stmt.value is not None:
+        if isinstance(stmt, (ast.Assign, ast.Return)) and stmt.value is not None and not ir.is_exact(stmt):
             stmt.value = tidy(stmt.value, floats)
     stmts = coalesce_versions(stmts, namer, params)
     stmts = name_results(stmts, preferred, namer, params)

@@ -67,6 +67,17 @@ def is_comment(stmt):
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and str(stmt.value.value).startswith("# ")
 
 
+def mark_exact(stmts):
+    """Mark statements that compute the user's function: passes keep their rounding bit for bit."""
+    for stmt in stmts:
+        stmt.exact = True
+    return stmts
+
+
+def is_exact(stmt):
+    return getattr(stmt, "exact", False)
+
+
 def target(stmt):
     return stmt.targets[0].id
 

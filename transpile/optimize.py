@@ -10,7 +10,8 @@ import ast
 import math
 import operator
 
-from . import ir, rules
+from . import ir
+from .kinds import float_names
 
 
 def _const_value(node):
@@ -57,31 +58,6 @@ def fold_constants(stmts):
         if type(result) in (int, float, bool) and not (isinstance(result, float) and not math.isfinite(result)):
             stmt.value = ir.const(result)
     return stmts
-
-
-_FLOAT_RESULTS = {f for f in rules.SPELLING if rules.SPELLING[f].startswith("math.")} - {
-    math.floor, math.ceil, math.trunc, math.factorial, math.gcd, math.isqrt, math.comb, math.perm,
-    math.isfinite, math.isinf, math.isnan, math.isclose, getattr(math, "lcm", None)} | {float, operator.truediv}
-_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.pow, operator.mod, operator.neg,
-               operator.pos, abs, min, max, ir.identity}
-
-
-def float_names(stmts, floats=()):
-    """Names certain to hold a float, given that the names in `floats` do."""
-    known = set(floats)
-
-    def is_float(atom):
-        return isinstance(atom.value, float) if isinstance(atom, ast.Constant) else atom.id in known
-
-    for stmt in _assignments(stmts):
-        func, args = ir.operation(stmt.value)
-        if func in (min, max):
-            certain = all(is_float(a) for a in args)
-        else:
-            certain = func in _FLOAT_RESULTS or (func in _ARITHMETIC and any(is_float(a) for a in args))
-        if certain:
-            known.add(ir.target(stmt))
-    return known
 
 
 def _keeps_type(atom, floats, neutral):
@@ -139,8 +115,11 @@ def _floated(func, args, floats):
     return None
 
 
-def _through_definitions(func, args, defined):
-    """Rewrites that look one definition back: negations, reciprocals, constant factors."""
+def _through_definitions(func, args, defined, exact):
+    """Rewrites that look one definition back: negations, reciprocals, constant factors.
+
+    With `exact`, only those that keep every bit of the result (sign moves).
+    """
 
     def operand(atom, op):
         if isinstance(atom, ast.Name) and atom.id in defined and defined[atom.id][0] is op:
@@ -162,7 +141,7 @@ def _through_definitions(func, args, defined):
     elif func is operator.mul:
         for a, b in (args, args[::-1]):
             reciprocal = operand(b, operator.truediv)
-            if reciprocal and _is(reciprocal[0], 1):
+            if reciprocal and _is(reciprocal[0], 1) and not exact:
                 return ir.build(operator.truediv, [a, _copy_atom(reciprocal[1])])
         negated = [operand(a, operator.neg) for a in args]
         if all(negated):
@@ -174,10 +153,11 @@ def _through_definitions(func, args, defined):
             if operand(b, operator.neg):
                 return ir.build(operator.mul, [ir.const(-c), _copy_atom(operand(b, operator.neg)[0])])
             product = operand(b, operator.mul)
-            if product:
+            if product and not exact:
                 for p, q in (product, product[::-1]):
-                    if _const_value(p) is not None:
-                        return ir.build(operator.mul, [ir.const(c * _const_value(p)), _copy_atom(q)])
+                    folded = c * _const_value(p) if _const_value(p) is not None else None
+                    if folded is not None and math.isfinite(folded) and folded != 0:
+                        return ir.build(operator.mul, [ir.const(folded), _copy_atom(q)])
     return None
 
 
@@ -189,7 +169,7 @@ def simplify(stmts, floats=()):
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
         for _ in range(4):
-            better = (_simplified(func, args, floats) or _through_definitions(func, args, defined)
+            better = (_simplified(func, args, floats) or _through_definitions(func, args, defined, ir.is_exact(stmt))
                       or _floated(func, args, floats))
             if better is None:
                 break
@@ -261,7 +241,7 @@ def reduce_strength(stmts, namer):
         if isinstance(stmt, ast.Assign):
             func, args = ir.operation(stmt.value)
             n = _integer_exponent(args[1]) if func in (operator.pow, math.pow) and len(args) == 2 else None
-            if n is not None and n != 1:
+            if n is not None and n != 1 and not (ir.is_exact(stmt) and n > 2):  # pow rounds once, x*x*x twice
                 base = args[0]
                 if n == 0:
                     stmt.value = ir.const(1.0)
