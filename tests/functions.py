@@ -130,3 +130,27 @@ CORPUS = [quickstart, single_op, identity, constant_output, aliases, module_cons
           tuple_assignment, powers, division_and_mod, builtins_, trig, hyperbolic, logs, special,
           piecewise_constant, shared_subexpressions, unused_values, defaults, comparison_weights, closure,
           rosenbrock]
+
+
+# Regression cases from review: each once gave a wrong gradient or crashed.
+NEGATIVE = -1.5
+
+
+def negative_constant_base(x, n):
+    return (-1) ** n * x ** 2 + NEGATIVE ** 2 * x
+
+
+def signed_zeros(x):
+    return math.copysign(x, -0.0) + math.copysign(x, 0.0) + math.atan2(x, -0.0)
+
+
+def large_constants(x, y):
+    return 1e200 * (y * (1e200 * x))
+
+
+def int_factor(x, y):
+    return math.floor(y) * x + math.trunc(y) * x
+
+
+def bit_exact_value(x):
+    return x / 3.0 * x + x ** 3 + 0.1 * (0.7 * x)

@@ -77,3 +77,12 @@ def test_grad_of_grad_source_is_itself_transpilable(tmp_path):
     h = 1e-5
     first = tp.grad(functions.quickstart, wrt="x")
     assert second(0.3, 2.0) == pytest.approx((first(0.3 + h, 2.0) - first(0.3 - h, 2.0)) / (2 * h), rel=1e-6)
+
+
+class Methods:
+    def scaled(x, __y):  # a name-mangled parameter: `_Methods__y` in the code object
+        return x * __y
+
+
+def test_name_mangled_parameters():
+    assert tp.grad(Methods.scaled, wrt=1)(1.5, 2.0) == 1.5

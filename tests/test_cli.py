@@ -71,3 +71,21 @@ def test_version(tmp_path):
 
     result = run("--version", tmp_path=tmp_path)
     assert result.returncode == 0 and transpile.__version__ in result.stdout
+
+
+def test_a_target_that_fails_to_import_is_a_one_line_error(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(x):\n    return x *\n")
+    result = run("grad", f"{broken}:f", tmp_path=tmp_path)
+    assert result.returncode == 2 and "SyntaxError" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_script_finds_modules_in_the_current_directory(tmp_path):
+    import shutil
+
+    (tmp_path / "here_mod.py").write_text("def f(x):\n    return x * x\n")
+    script = shutil.which("transpile", path=os.path.dirname(sys.executable))
+    env = dict(os.environ, TRANSPILE_CACHE_DIR=str(tmp_path / "cache"))
+    result = subprocess.run([script, "grad", "here_mod:f"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "def grad_f(x):" in result.stdout

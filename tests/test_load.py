@@ -129,3 +129,30 @@ def test_a_rule_registered_at_run_time_changes_the_key(tmp_path):
     finally:
         del rules.RULES[math.gamma, 1]
         rules._generation[0] += 1
+
+
+def test_constants_read_through_a_module_are_part_of_the_key(tmp_path):
+    import sys
+
+    write_module(tmp_path, "config_mod", "SCALE = 2.0\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = import_from(write_module(tmp_path, "uses_config", "import config_mod\ndef f(x):\n"
+                                                                   "    return config_mod.SCALE * x\n"))
+        import config_mod
+
+        assert tp.grad(module.f)(1.0) == 2.0
+        config_mod.SCALE = 3.0  # changed after the first transpile: the memory entry is stale
+        assert tp.grad(module.f)(1.0) == 3.0
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("config_mod", None)
+
+
+def test_functions_differing_only_in_name_get_their_own_entries(tmp_path):
+    module = import_from(write_module(tmp_path, "factory", "def make(k):\n    def f(x):\n        return k * x\n"
+                                                          "    return f\n"))
+    a, b = module.make(2.0), module.make(2.0)
+    a.__name__, b.__name__ = "a", "b"
+    a.__qualname__, b.__qualname__ = "a", "b"
+    assert tp.grad(a)(1.0) == tp.grad(b)(1.0) == 2.0

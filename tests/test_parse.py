@@ -54,3 +54,66 @@ def test_nested_definition_is_dedented():
 
 def test_parameters_include_keyword_only():
     assert parse(functions.defaults).params == ["x", "y", "scale"]
+
+
+def test_decorated_wrapper_is_refused(tmp_path):
+    import functools
+
+    def doubled(g):
+        @functools.wraps(g)
+        def wrapper(x):
+            return 2.0 * g(x)
+        return wrapper
+
+    @doubled
+    def wrapped(x):
+        return x * x
+
+    with pytest.raises(tp.TranspileError, match="wrapper made by a decorator"):
+        tp.grad(wrapped)
+
+
+def test_numeric_constants_of_other_types_become_plain_numbers(tmp_path):
+    from .helpers import import_source
+
+    module = import_source(
+        "import enum, fractions, numpy as np\n"
+        "SCALE = np.float64(2.0)\nHALF = fractions.Fraction(1, 2)\n"
+        "class K(enum.IntEnum):\n    THREE = 3\n"
+        "def f(x):\n    return SCALE * HALF * K.THREE * x * x\n", tmp_path, "consts")
+    assert tp.grad(module.f)(1.0) == pytest.approx(6.0)
+    assert "np." not in tp.source(module.f)
+
+
+def test_nested_function_with_a_column_zero_docstring_line():
+    def inner(x):
+        """First line.
+Second line at column 0."""
+        return x * x
+
+    assert tp.grad(inner)(3.0) == 6.0
+
+
+def test_parameter_named_like_a_module_is_refused(tmp_path):
+    from .helpers import import_source
+
+    module = import_source("def f(math, x):\n    return math * x\n", tmp_path, "shadow")
+    with pytest.raises(tp.TranspileError, match="parameter named 'math'"):
+        tp.grad(module.f)
+
+
+@pytest.mark.parametrize("body", ["a = (x, y)\n    return a[0]", "return max((x, y))", "return ((x, y), x)"])
+def test_tuples_outside_assignments_and_returns_are_refused(tmp_path, body):
+    from .helpers import import_source
+
+    module = import_source(f"def f(x, y):\n    {body}\n", tmp_path, "tuples")
+    with pytest.raises(tp.TranspileError):
+        tp.grad(module.f)
+
+
+def test_very_long_expressions_transpile(tmp_path):
+    from .helpers import import_source
+
+    terms = " + ".join(f"{i}.0 * x * x" for i in range(1, 700))
+    module = import_source(f"def f(x):\n    return {terms}\n", tmp_path, "long")
+    assert tp.grad(module.f)(1.0) == pytest.approx(sum(2.0 * i for i in range(1, 700)))

@@ -95,3 +95,29 @@ def test_gradient_order_follows_wrt(wrt):
     g = tp.grad(functions.quickstart, wrt=wrt)(0.3, 2.0)
     dx, dy = tp.grad(functions.quickstart, wrt=("x", "y"))(0.3, 2.0)
     assert g == ((dx, dy) if wrt == ("x", "y") else (dy, dx))
+
+
+def test_negative_constant_base_keeps_its_sign():
+    for optimize in (True, False):
+        assert tp.grad(functions.negative_constant_base, optimize=optimize)(3.0, 2) == pytest.approx(6.0 + 2.25)
+        assert tp.grad(functions.negative_constant_base, optimize=optimize)(3.0, 3) == pytest.approx(-6.0 + 2.25)
+
+
+def test_signed_zero_constants_are_not_merged():
+    # d/dx [copysign(x, -0.0) + copysign(x, 0.0) + atan2(x, -0.0)] at x > 0: -1 + 1 + 0
+    assert tp.grad(functions.signed_zeros)(0.5) == pytest.approx(0.0 + (-0.0 / (0.25 + 0.0)))
+    assert tp.value_and_grad(functions.signed_zeros)(0.5)[0] == functions.signed_zeros(0.5)
+
+
+def test_folding_constants_never_overflows():
+    assert tp.grad(functions.large_constants)(1.0, 1e-300) == pytest.approx(1e100)
+
+
+def test_int_valued_factors_still_give_float_gradients():
+    dx = tp.grad(functions.int_factor)(1.5, 2.5)
+    assert dx == 4.0 and isinstance(dx, float)
+
+
+def test_value_is_bit_for_bit_the_functions():
+    for x in (0.3, 5.0, 1e-3, 7.7):
+        assert tp.value_and_grad(functions.bit_exact_value)(x)[0] == functions.bit_exact_value(x)

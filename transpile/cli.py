@@ -33,13 +33,18 @@ def load_target(spec):
         sys.path.insert(0, os.path.dirname(os.path.abspath(location)))
         try:
             spec_.loader.exec_module(module)
+        except Exception as exc:  # the user's module failed to import: report it, not our traceback
+            raise TranspileError(f"cannot import '{location}': {type(exc).__name__}: {exc}") from None
         finally:
             sys.path.pop(0)
     else:
+        sys.path.insert(0, os.getcwd())  # as `python -m` does, so `module.path` is found from here
         try:
             module = importlib.import_module(location)
-        except ImportError as exc:
-            raise TranspileError(f"cannot import '{location}': {exc}") from None
+        except Exception as exc:
+            raise TranspileError(f"cannot import '{location}': {type(exc).__name__}: {exc}") from None
+        finally:
+            sys.path.pop(0)
     try:
         return getattr(module, func_name)
     except AttributeError:

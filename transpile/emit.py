@@ -168,12 +168,9 @@ def coalesce_versions(stmts, namer, params):
         if not isinstance(stmt, ast.Assign):
             continue
         var = ir.target(stmt)
-        base = namer.base_of.get(var, var)
-        if base == var or base in rename:
+        holder = namer.base_of.get(var, var)  # `x` for `x_2`
+        if holder == var or holder in rename:
             continue
-        holder = base
-        while holder in rename:
-            holder = rename[holder].id
         if defined_at.get(holder, i) <= i and last_use.get(holder, -1) <= i:
             rename[var] = ir.name(holder)
             stmt.targets[0].id = holder

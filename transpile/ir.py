@@ -125,7 +125,7 @@ def build(func, args):
 _READ_FIELDS = {
     ast.Assign: ("value",), ast.AugAssign: ("target", "value"), ast.Return: ("value",),
     ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Compare: ("left", "comparators"),
-    ast.Call: ("args",), ast.IfExp: ("test", "body", "orelse"), ast.Tuple: ("elts",),
+    ast.Call: ("args",), ast.Tuple: ("elts",),
 }
 
 

@@ -49,9 +49,6 @@ class Builder:
                                comparators=[self.atom(expr.comparators[0], env)])
         if isinstance(expr, ast.Call):
             return ast.Call(func=expr.func, args=[self.atom(a, env) for a in expr.args], keywords=[])
-        if isinstance(expr, ast.IfExp):  # only derivative templates contain these; arms are cheap and safe
-            test, body, orelse = (self.atom(e, env) for e in (expr.test, expr.body, expr.orelse))
-            return ast.IfExp(test=test, body=body, orelse=orelse)
         raise TypeError(f"cannot normalize {ast.dump(expr)}")  # the fence keeps users from here
 
     def atom(self, expr, env=None):

@@ -7,10 +7,12 @@ function, named `options.entry_name(func)`.  Loading and caching live in `load`.
 import ast
 import copy
 import os
+import sys
 from dataclasses import dataclass
 
 from . import __version__, ir
 from .emit import function_source, module_source, modules_used, readable, returned_atoms
+from .errors import TranspileError
 from .normalize import normalize
 from .optimize import optimize
 from .parse import parse
@@ -32,6 +34,18 @@ class Options:
 
 def generate(func, options):
     """Transpile `func`; returns module source text. Raises TranspileError."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20000))  # the passes recurse once per nesting level of an expression
+    try:
+        return _generate(func, options)
+    except RecursionError:
+        raise TranspileError(f"cannot differentiate '{func.__name__}': an expression is nested too deeply; "
+                             "split it into several assignments.") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _generate(func, options):
     parsed = parse(func)
     wrt = tuple(parsed.params[i] for i in options.wrt)
     body, namer = normalize(parsed)
@@ -59,7 +73,15 @@ def _signature(arguments):
     for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
         arg.annotation = None
     defaults = arguments.defaults + [d for d in arguments.kw_defaults if d is not None]
-    if not all(isinstance(d, ast.Constant) for d in defaults):
+    if not all(_is_literal(d) for d in defaults):
         arguments.defaults = []
         arguments.kw_defaults = [None] * len(arguments.kwonlyargs)
     return arguments
+
+
+def _is_literal(node):
+    try:
+        ast.literal_eval(node)
+        return True
+    except ValueError:
+        return False
