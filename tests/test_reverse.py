@@ -1,5 +1,6 @@
 """Every corpus function, every wrt combination, optimized or not, against central differences."""
 
+import ast
 import inspect
 import itertools
 
@@ -87,7 +88,9 @@ def test_reverse_body_without_optimization_is_normalized():
 
     parsed = parse(functions.quickstart)
     body, namer = normalize(parsed)
-    assert_normalized(reverse(parsed, body, namer, ("x", "y")))
+    stmts, gradients = reverse(parsed, body, namer, ("x", "y"), [ast.Constant(value=1.0)])
+    assert_normalized(stmts)
+    assert all(isinstance(g, ast.Name) for g in gradients)
 
 
 @pytest.mark.parametrize("wrt", list(itertools.permutations(["x", "y"])))

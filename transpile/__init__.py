@@ -7,7 +7,8 @@
 
 __version__ = "0.1.0"
 
-from .api import grad, source, value_and_grad  # noqa: E402
+from .api import grad, hessian, jacobian, jvp, source, value_and_grad, vjp  # noqa: E402
 from .errors import TranspileError  # noqa: E402
 
-__all__ = ["grad", "value_and_grad", "source", "TranspileError", "__version__"]
+__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "source", "TranspileError",
+           "__version__"]

@@ -1,10 +1,10 @@
-"""The public functions: grad, value_and_grad, source."""
+"""The public functions: grad, value_and_grad, jvp, vjp, jacobian, hessian, source."""
 
 import inspect
 import types
 
 from . import load
-from .errors import WrtError
+from .errors import TranspileError, WrtError
 from .parse import parse
 from .pipeline import Options, generate
 
@@ -44,43 +44,120 @@ def _resolve_wrt(func, wrt):
     return tuple(names), single
 
 
-def _transform(func, kind, wrt, optimize):
+def _transform(func, kind, wrt, optimize=True, mode="reverse"):
     """(loaded function, source); a repeated request is one dictionary look-up."""
-    request = (kind, tuple(wrt) if isinstance(wrt, list) else wrt, optimize)
+    request = (kind, tuple(wrt) if isinstance(wrt, list) else wrt, optimize, mode)
     hit = load.lookup(func, request)
     if hit is not None:
         return hit
     code = getattr(func, "__code__", None)
     if not isinstance(func, types.FunctionType) or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         parse(func)  # raises the located explanation
+    if mode not in ("reverse", "forward"):
+        raise TranspileError(f"mode={mode!r}: use 'reverse' or 'forward'.")
     positions, single = _resolve_wrt(func, wrt)
-    return load.get(func, Options(kind, positions, single, optimize), generate, alias=request)
+    options = Options(kind, positions, single, optimize, mode if kind in ("grad", "value_and_grad") else "reverse")
+    return load.get(func, options, generate, alias=request)
 
 
-def grad(func=None, wrt=0, *, optimize=True):
+def grad(func=None, wrt=0, *, optimize=True, mode="reverse"):
     """The gradient of scalar-valued `func` with respect to `wrt`.
 
     `wrt` is a parameter position or name (one gradient back) or a tuple of
     them (a tuple back).  Returns a plain Python function with `func`'s
-    parameters.  Usable as `@grad` or `@grad(wrt=...)`.  Raises
-    TranspileError for unsupported code or a non-scalar output.
+    parameters.  Usable as `@grad` or `@grad(wrt=...)`.  `mode="forward"`
+    computes it with tangents instead of adjoints (one direction per `wrt`
+    entry).  Raises TranspileError for unsupported code or a non-scalar output.
     """
     if func is None:
-        return lambda f: grad(f, wrt, optimize=optimize)
-    return _transform(func, "grad", wrt, optimize)[0]
+        return lambda f: grad(f, wrt, optimize=optimize, mode=mode)
+    return _transform(func, "grad", wrt, optimize, mode)[0]
 
 
-def value_and_grad(func=None, wrt=0, *, optimize=True):
+def value_and_grad(func=None, wrt=0, *, optimize=True, mode="reverse"):
     """Like `grad`, but the function returns `(func(...), gradient)` from one sweep."""
     if func is None:
-        return lambda f: value_and_grad(f, wrt, optimize=optimize)
-    return _transform(func, "value_and_grad", wrt, optimize)[0]
+        return lambda f: value_and_grad(f, wrt, optimize=optimize, mode=mode)
+    return _transform(func, "value_and_grad", wrt, optimize, mode)[0]
+
+
+def jvp(func, primals, tangents):
+    """`(func(*primals), directional derivative along tangents)`, by forward mode.
+
+    `primals` and `tangents` are tuples of the same length; the derivative has
+    the structure of func's output (a float, or a tuple of floats).
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise TranspileError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent each.")
+    generated = _transform(func, "jvp", tuple(range(len(primals))))[0]
+    return generated(*primals, *tangents)
+
+
+def vjp(func, *primals):
+    """`(func(*primals), pullback)`; `pullback(cotangent)` returns one adjoint per primal.
+
+    The cotangent has the structure of func's output (a float, or a tuple).
+    """
+    generated = _transform(func, "vjp", tuple(range(len(primals))))[0]
+    value = func(*primals)
+
+    def pullback(cotangent):
+        cotangents = tuple(cotangent) if isinstance(value, tuple) else (cotangent,)
+        return generated(*primals, *cotangents)
+
+    return value, pullback
+
+
+def jacobian(func, wrt=0, mode="reverse"):
+    """A function returning the Jacobian of `func` with respect to `wrt`.
+
+    For each `wrt` entry an array of shape `out.shape` (func returns a float:
+    `()`; a tuple of m floats: `(m,)`); a tuple of them if `wrt` is a tuple.
+    `mode="reverse"` takes one pullback per output, `"forward"` one tangent
+    sweep for all inputs together, `"auto"` whichever has fewer passes.
+    """
+    if mode not in ("reverse", "forward", "auto"):
+        raise TranspileError(f"mode={mode!r}: use 'reverse', 'forward' or 'auto'.")
+    single = not isinstance(wrt, (tuple, list))
+    count = 1 if single else len(wrt)
+    columns = _transform(func, "jacobian", wrt if not single else (wrt,))[0] if mode != "reverse" else None
+    pullback = _transform(func, "vjp", wrt if not single else (wrt,))[0] if mode != "forward" else None
+
+    def jacobian_of(*args, **kwargs):
+        import numpy
+
+        value = func(*args, **kwargs)
+        outputs = len(value) if isinstance(value, tuple) else 1
+        if mode == "forward" or (mode == "auto" and count <= outputs):
+            flat = numpy.array(columns(*args, **kwargs), dtype=float).reshape(count, outputs)
+        else:
+            rows = [pullback(*args, *numpy.eye(outputs)[i].tolist(), **kwargs) for i in range(outputs)]
+            flat = numpy.array(rows, dtype=float).reshape(outputs, count).T
+        shape = (outputs,) if isinstance(value, tuple) else ()
+        blocks = tuple(column.reshape(shape) for column in flat)
+        return blocks[0] if single else blocks
+
+    return jacobian_of
+
+
+def hessian(func, wrt=0):
+    """A function returning the Hessian of scalar `func` (forward mode over the reverse gradient).
+
+    A float for one `wrt` entry; an (n, n) array for a tuple of n entries.
+    """
+    columns = jacobian(grad(func, wrt), wrt, mode="forward")
+    single = not isinstance(wrt, (tuple, list))
+
+    def hessian_of(*args, **kwargs):
+        import numpy
+
+        result = columns(*args, **kwargs)
+        return float(result) if single else numpy.stack(result, axis=1)
+
+    return hessian_of
 
 
 def source(func, wrt=0, mode="reverse", *, kind="grad", optimize=True):
-    """The generated module source for `grad(func, wrt)`, exactly as it is compiled."""
-    if mode != "reverse":
-        from .errors import TranspileError
-
-        raise TranspileError(f"mode={mode!r}: this version generates reverse mode only.")
-    return _transform(func, kind, wrt, optimize)[1]
+    """The generated module source for `grad(func, wrt)` (or `kind`), exactly as it is compiled."""
+    return _transform(func, kind, wrt, optimize, mode)[1]

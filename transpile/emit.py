@@ -203,19 +203,11 @@ def drop_empty_comments(stmts):
     return [s for i, s in enumerate(out) if not (ir.is_comment(s) and isinstance(out[i + 1], ast.Return))]
 
 
-def returned_atoms(ret):
-    """The atoms a return statement returns, flattened through nested tuples."""
-    value = ret.value
-    if isinstance(value, ast.Tuple):
-        return [a for elt in value.elts for a in returned_atoms(ast.Return(value=elt))]
-    return [value]
-
-
 def name_results(stmts, preferred, namer, params):
     """Give returned temporaries the names they had before optimization (`dx`, not `d_t_3`)."""
     taken = set(params) | {n for s in stmts for n in ir.names_used(s)}
     taken |= {ir.target(s) for s in stmts if isinstance(s, ast.Assign)}
-    for atom, wanted in zip(returned_atoms(stmts[-1]), preferred):
+    for atom, wanted in zip(ir.returned_atoms(stmts[-1]), preferred):
         if isinstance(atom, ast.Name) and atom.id in namer.temporaries and wanted and wanted not in taken:
             old = atom.id
             for stmt in stmts:

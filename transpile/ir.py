@@ -78,6 +78,14 @@ def is_exact(stmt):
     return getattr(stmt, "exact", False)
 
 
+def returned_atoms(ret):
+    """The atoms a return statement returns, flattened through nested tuples."""
+    value = ret.value
+    if isinstance(value, ast.Tuple):
+        return [a for elt in value.elts for a in returned_atoms(ast.Return(value=elt))]
+    return [value]
+
+
 def target(stmt):
     return stmt.targets[0].id
 

@@ -81,7 +81,8 @@ def get(func, options, generate, alias=None):
     else:
         STATS["disk_hits"] += 1
     loaded = compile_function(source, options.entry_name(func), key)
-    loaded.__defaults__ = func.__defaults__
+    if options.keeps_signature:
+        loaded.__defaults__ = func.__defaults__
     loaded.__kwdefaults__ = func.__kwdefaults__
     try:
         per_function = _memory.setdefault(func, {})

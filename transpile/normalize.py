@@ -25,7 +25,7 @@ class Builder:
     def emit(self, target, rhs, origin=None):
         """Append `target = rhs`; `origin` is the source expression it computes (for error carets)."""
         stmt = ir.assign(target, rhs, self.lineno)
-        if getattr(origin, "lineno", None) == self.lineno and origin.end_lineno == origin.lineno:
+        if origin is not None and getattr(origin, "lineno", None) == self.lineno and origin.end_lineno == origin.lineno:
             stmt.col_offset, stmt.end_col_offset = origin.col_offset, origin.end_col_offset
             stmt.end_lineno = self.lineno
         self.stmts.append(stmt)
