@@ -169,7 +169,7 @@ def coalesce_versions(stmts, namer, params):
             continue
         var = ir.target(stmt)
         holder = namer.base_of.get(var, var)  # `x` for `x_2`
-        if holder == var or holder in rename:
+        if holder == var or holder in rename or var in namer.described:  # two `total`s need not be related
             continue
         if defined_at.get(holder, i) <= i and last_use.get(holder, -1) <= i:
             rename[var] = ir.name(holder)

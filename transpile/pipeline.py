@@ -63,7 +63,7 @@ def _generate(func, options):
     stmts, result, extra = _differentiate(parsed, body, namer, wrt, options)
     body = stmts + [ast.Return(value=result, lineno=body[-1].lineno)]
     if options.optimize:
-        preferred = [namer.base_of.get(a.id) if isinstance(a, ast.Name) else None for a in ir.returned_atoms(body[-1])]
+        preferred = _result_names(body[-1], wrt, options)
         body = optimize(body, namer, floats=wrt)
         body = readable(body, namer, parsed.params + extra, preferred, floats=wrt)
     wrt_text = wrt[0] if options.single else "(" + ", ".join(wrt) + ")"
@@ -106,6 +106,21 @@ def _differentiate(parsed, body, namer, wrt, options):
     # "jacobian": one forward direction per parameter in wrt, columns flattened
     stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt})
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
+
+
+def _result_names(ret, wrt, options):
+    """What each returned atom should be called if it ends up a temporary: `dx` for d/dx."""
+    derivatives = ["d" + p for p in wrt]
+    count = len(ir.returned_atoms(ret))
+    if options.kind == "grad":
+        return derivatives
+    if options.kind == "value_and_grad":
+        return [None] + derivatives
+    if options.kind == "vjp":
+        return derivatives
+    if options.kind == "jvp":
+        return [None] * (count // 2) + (["dout"] if count == 2 else [None] * (count // 2))
+    return [None] * count
 
 
 def _tuple(elements):
