@@ -40,7 +40,7 @@ def _atom_word(node):
 def describe(rhs):
     """A name suggestion for a normalized right-hand side."""
     func, args = ir.operation(rhs)
-    if func in (operator.add, operator.mul) and isinstance(args[0], ast.Constant):
+    if func is operator.mul and isinstance(args[0], ast.Constant):
         args = args[::-1]  # `t_times_2`: a name may not start with the digit
     words = [_atom_word(a) for a in args]
     if func in _WORDS and len(words) == 2:
