@@ -154,3 +154,13 @@ def int_factor(x, y):
 
 def bit_exact_value(x):
     return x / 3.0 * x + x ** 3 + 0.1 * (0.7 * x)
+
+
+def vector_output(x, y):
+    r = math.hypot(x, y)
+    return r * math.cos(y), x * y * r, math.exp(-x) + y
+
+
+def ten_variables(a, b, c, d, e, f, g, h, i, j):
+    s = a * b + c * d - e * f + g * h + i * j
+    return math.exp(0.1 * s) + math.sin(a + c + e + g + i) * math.cos(b + d + f + h + j) + s * s

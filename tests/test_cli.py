@@ -89,3 +89,9 @@ def test_console_script_finds_modules_in_the_current_directory(tmp_path):
     result = subprocess.run([script, "grad", "here_mod:f"], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "def grad_f(x):" in result.stdout
+
+
+def test_forward_mode_source(tmp_path):
+    result = run("grad", f"{QUICKSTART}:f", "--wrt", "x,y", "--mode", "forward", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "# tangent of:" in result.stdout and "forward mode" in result.stdout

@@ -15,6 +15,7 @@ from .errors import TranspileError
 EXAMPLES = """examples:
   transpile grad examples/quickstart.py:f --wrt x,y
   transpile grad examples/quickstart.py:f --wrt 0 --no-optimize
+  transpile grad examples/quickstart.py:f --wrt x,y --mode forward
   python -m transpile grad mypackage.model:loss --wrt w
 """
 
@@ -67,7 +68,8 @@ def build_parser():
                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     grad.add_argument("target", metavar="FILE:FUNC", help="path/to/file.py:function or module.path:function")
     grad.add_argument("--wrt", default="0", help="parameter names or positions, comma separated (default: 0)")
-    grad.add_argument("--mode", choices=["reverse"], default="reverse", help="differentiation mode")
+    grad.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
+                      help="reverse: adjoints (default); forward: tangents, one direction per --wrt entry")
     grad.add_argument("--value", action="store_true", help="generate value_and_grad instead of grad")
     grad.add_argument("--no-optimize", action="store_true", help="show the raw output, before optimization")
     return parser
