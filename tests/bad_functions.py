@@ -2,6 +2,8 @@
 
 import math
 
+import numpy
+
 
 def uses_try(x):
     try:  # OFFENDING
@@ -27,12 +29,20 @@ def uses_unknown_name(x):
     return x * undefined_thing  # OFFENDING  # noqa: F821
 
 
-def helper(x):
-    return x * 2.0
+def recursive(x):
+    return recursive(x * 0.5) + x  # OFFENDING
 
 
-def calls_user_function(x):
-    return helper(x) + 1.0  # OFFENDING
+def ping(x):
+    return pong(x) * 2.0
+
+
+def pong(x):
+    return ping(x * 0.5) + x  # OFFENDING
+
+
+def calls_extension_function(x):
+    return numpy.sin(x) + 1.0  # OFFENDING
 
 
 def calls_function_without_rule(x):
@@ -105,6 +115,6 @@ def uses_del(x):
     return x
 
 
-BAD = [uses_try, uses_loop, uses_branch, uses_unknown_name, calls_user_function, calls_function_without_rule,
+BAD = [uses_try, uses_loop, uses_branch, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
        uses_before_assignment, no_return, uses_nested_def, uses_keyword_call, uses_attribute_of_local, uses_del]

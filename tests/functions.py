@@ -7,6 +7,9 @@ import math
 import math as m
 from math import exp, sin as s
 
+from . import other_module
+from .other_module import cube_plus
+
 SCALE = 2.5
 OFFSET = -0.75
 
@@ -164,3 +167,16 @@ def vector_output(x, y):
 def ten_variables(a, b, c, d, e, f, g, h, i, j):
     s = a * b + c * d - e * f + g * h + i * j
     return math.exp(0.1 * s) + math.sin(a + c + e + g + i) * math.cos(b + d + f + h + j) + s * s
+
+
+def local_helper(a, b):
+    c = a * b
+    return c + math.sin(c)
+
+
+def calls_user_functions(x, y):
+    u = local_helper(x, y) + local_helper(y, 2.0)
+    return other_module.scaled_sine(u) + cube_plus(u, x) + other_module.cached_square(y)
+
+
+CORPUS.append(calls_user_functions)

@@ -35,7 +35,8 @@ def test_refusal_points_at_the_offending_line(func):
 CLASSES = {
     "uses_try": errors.UnsupportedSyntaxError,
     "uses_unknown_name": errors.UnknownNameError,
-    "calls_user_function": errors.NoRuleError,
+    "calls_extension_function": errors.NoRuleError,
+    "recursive": errors.UnsupportedSyntaxError,
     "calls_function_without_rule": errors.NoRuleError,
     "returns_tuple": errors.NonScalarOutputError,
 }
@@ -94,3 +95,9 @@ def test_every_error_is_a_transpile_error():
     for cls in (errors.UnsupportedSyntaxError, errors.UnknownNameError, errors.NoRuleError,
                 errors.SourceUnavailableError, errors.NonScalarOutputError, errors.WrtError):
         assert issubclass(cls, tp.TranspileError)
+
+
+def test_mutual_recursion_names_the_cycle():
+    with pytest.raises(errors.UnsupportedSyntaxError, match=r"ping -> pong -> ping") as info:
+        tp.grad(bad_functions.ping)
+    assert "bad_functions.py, line" in str(info.value)

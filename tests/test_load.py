@@ -156,3 +156,22 @@ def test_functions_differing_only_in_name_get_their_own_entries(tmp_path):
     a.__name__, b.__name__ = "a", "b"
     a.__qualname__, b.__qualname__ = "a", "b"
     assert tp.grad(a)(1.0) == tp.grad(b)(1.0) == 2.0
+
+
+def test_changing_a_called_function_gets_a_new_entry(tmp_path):
+    write_module(tmp_path, "callee_mod", "def helper(x):\n    return x * x\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        caller = import_from(write_module(tmp_path, "caller_mod", "import callee_mod\ndef f(x):\n"
+                                                                 "    return callee_mod.helper(x) + x\n"))
+        import callee_mod
+
+        assert tp.grad(caller.f)(2.0) == 5.0
+        callee_mod.helper = import_from(write_module(tmp_path, "callee_mod2",
+                                                     "def helper(x):\n    return x * x * x\n")).helper
+        assert tp.grad(caller.f)(2.0) == 13.0
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("callee_mod", None)

@@ -57,3 +57,21 @@ def test_statements_keep_their_source_line():
     parsed = parse(functions.quickstart)
     body, _ = normalize(parsed)
     assert [parsed.line_text(s.lineno) for s in body[:2]] == ["t = math.sin(x) * y"] * 2
+
+
+def test_user_function_calls_are_inlined_with_fresh_names():
+    parsed = parse(functions.calls_user_functions)
+    body, _ = normalize(parsed)
+    assert_normalized(body)
+    text = "\n".join(ast.unparse(s) for s in body)
+    assert "local_helper" not in text and "scaled_sine" not in text and "__call" not in text
+    assert "3.0 * 2.0" in text  # the callee's own module constant (GAIN) times its default (scale)
+    sources = {getattr(s, "source", parsed).name for s in body[:-1]}
+    assert sources == {"calls_user_functions", "local_helper", "scaled_sine", "cube_plus", "cached_square"}
+
+
+def test_inlined_statements_are_commented_with_their_function():
+    import transpile as tp
+
+    text = tp.source(functions.calls_user_functions, wrt=("x", "y"))
+    assert "(in local_helper)" in text and "(in cube_plus)" in text

@@ -10,7 +10,7 @@ Tangents are symbolic: a value that depends on no seeded input has none.
 import ast
 
 from . import ir
-from .normalize import Builder
+from .normalize import Builder, source_line
 from .partials import partials_of, split_sign
 
 
@@ -41,7 +41,7 @@ def forward(parsed, body, namer, directions):
             if not partials:
                 continue
             if stmt.lineno != commented_line:
-                builder.stmts.append(ir.comment(f"tangent of: {parsed.line_text(stmt.lineno)}"))
+                builder.stmts.append(ir.comment(f"tangent of: {source_line(parsed, stmt)}"))
                 commented_line = stmt.lineno
             total = None
             for var, partial in partials.items():

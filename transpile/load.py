@@ -15,6 +15,7 @@ import functools
 import hashlib
 import inspect
 import linecache
+import marshal
 import numbers
 import os
 import sys
@@ -130,13 +131,15 @@ def cache_key(func, options, seen=None):
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def environment(func):
+def environment(func, _seen=frozenset()):
     """What `func` reads from outside, as comparable tokens: each global or
-    closure variable it names, and the numbers it can reach through modules
-    (`config.SCALE`, `math.pi`)."""
+    closure variable it names, the numbers and functions it can reach through
+    modules (`config.SCALE`, `helpers.f`), and, for each user function it can
+    call, that function's code and environment in turn."""
     code = func.__code__
     names = code.co_names + code.co_freevars
     cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+    seen = _seen | {func}
     tokens = []
     for var in names:
         if var in cells:
@@ -147,21 +150,18 @@ def environment(func):
             continue
         if isinstance(value, types.ModuleType):
             reachable = ((a, getattr(value, a, None)) for a in names)
-            tokens.append((var, value.__name__, tuple((a, repr(v)) for a, v in reachable
-                                                      if isinstance(v, numbers.Number))))
+            tokens.append((var, value.__name__, tuple((a, _token(v, seen)) for a, v in reachable
+                                                      if isinstance(v, numbers.Number) or _is_function(v))))
         else:
-            tokens.append((var, _fingerprint(value)))
+            tokens.append((var, _token(value, seen)))
     return tuple(tokens)
 
 
-def _cell(cell):
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return None
+def _is_function(value):
+    return isinstance(inspect.unwrap(value) if hasattr(value, "__wrapped__") else value, types.FunctionType)
 
 
-def _fingerprint(value):
+def _token(value, seen):
     if isinstance(value, numbers.Number):
         return repr(value)
     try:
@@ -170,7 +170,25 @@ def _fingerprint(value):
         spelled = None
     if spelled:
         return spelled
-    return f"{type(value).__module__}.{type(value).__qualname__} {getattr(value, '__qualname__', '')}"
+    if _is_function(value):
+        function = inspect.unwrap(value) if hasattr(value, "__wrapped__") else value
+        if function in seen:
+            return ("recursive", function.__qualname__)
+        return (function.__module__, function.__qualname__, _code_digest(function.__code__),
+                environment(function, seen))
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _code_digest(code):
+    return hashlib.sha256(marshal.dumps(code)).hexdigest()[:20]
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
 
 
 def _path(key):

@@ -17,14 +17,17 @@ from .naming import Namer
 class Builder:
     """Appends normalized statements; shared by every stage that emits code."""
 
-    def __init__(self, namer, lineno=None):
+    def __init__(self, namer, lineno=None, parsed=None):
         self.namer = namer
         self.stmts = []
         self.lineno = lineno
+        self.parsed = parsed  # the function whose source the statements come from
 
     def emit(self, target, rhs, origin=None):
         """Append `target = rhs`; `origin` is the source expression it computes (for error carets)."""
         stmt = ir.assign(target, rhs, self.lineno)
+        if self.parsed is not None:
+            stmt.source = self.parsed
         if origin is not None and getattr(origin, "lineno", None) == self.lineno and origin.end_lineno == origin.lineno:
             stmt.col_offset, stmt.end_col_offset = origin.col_offset, origin.end_col_offset
             stmt.end_lineno = self.lineno
@@ -34,7 +37,7 @@ class Builder:
     def rhs(self, expr, env=None):
         """Normalize `expr` into one operation over atoms (emitting its operands)."""
         if isinstance(expr, ast.Name):
-            return ir.name(env.get(expr.id, expr.id) if env is not None else expr.id)
+            return _copy(env[expr.id]) if env is not None and expr.id in env else ir.name(expr.id)
         if isinstance(expr, ast.Constant):
             return ir.const(expr.value)
         if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and isinstance(expr.operand, ast.Constant) \
@@ -48,8 +51,35 @@ class Builder:
             return ast.Compare(left=self.atom(expr.left, env), ops=expr.ops,
                                comparators=[self.atom(expr.comparators[0], env)])
         if isinstance(expr, ast.Call):
-            return ast.Call(func=expr.func, args=[self.atom(a, env) for a in expr.args], keywords=[])
+            args = [self.atom(a, env) for a in expr.args]
+            callees = self.parsed.callees if self.parsed is not None else {}
+            if isinstance(expr.func, ast.Name) and expr.func.id in callees:
+                return self.inline(callees[expr.func.id], args, expr)
+            return ast.Call(func=expr.func, args=args, keywords=[])
         raise TypeError(f"cannot normalize {ast.dump(expr)}")  # the fence keeps users from here
+
+    def inline(self, callee, args, call):
+        """Emit the body of a called user function with its parameters bound to `args`; returns its result."""
+        caller, lineno = self.parsed, self.lineno
+        params = callee.params
+        positional = [a.arg for a in callee.tree.args.posonlyargs + callee.tree.args.args]
+        defaults = dict(zip(reversed(positional), reversed(callee.func.__defaults__ or ())))
+        defaults.update(callee.func.__kwdefaults__ or {})
+        if len(args) > len(params) or any(p not in defaults for p in params[len(args):]):
+            raise caller.error(call, f"'{callee.name}' takes {len(params)} parameters; pass each by position.")
+        env = dict(zip(params, args))
+        for p in params[len(args):]:
+            if not isinstance(defaults[p], (int, float)):
+                raise caller.error(call, f"the default of '{p}' in '{callee.name}' is not a number; pass it.")
+            env[p] = ir.const(defaults[p])
+        self.parsed = callee
+        try:
+            result = statements(callee, self, env)
+        finally:
+            self.parsed, self.lineno = caller, lineno
+        if isinstance(result, ast.Tuple):
+            raise caller.error(call, f"'{callee.name}' returns a tuple; called functions must return one number.")
+        return result
 
     def atom(self, expr, env=None):
         """Normalize `expr` to a Name or Constant, emitting a temporary if needed."""
@@ -62,40 +92,43 @@ class Builder:
 def normalize(parsed):
     """Return (body, namer): the function body in `ir` grammar and its Namer.
 
-    Raises TranspileError (via `parsed.error`) for statements the straight-line
-    subset cannot express, e.g. a return that is not the last statement.
+    Calls to user functions are inlined (their statements carry `source`,
+    the ParsedFunction they come from).  Raises TranspileError (via
+    `parsed.error`) for statements the straight-line subset cannot express,
+    e.g. a return that is not the last statement.
     """
     namer = Namer(parsed.params)
-    env = {p: p for p in parsed.params}
-    builder = Builder(namer)
+    builder = Builder(namer, parsed=parsed)
+    result = statements(parsed, builder, {p: ir.name(p) for p in parsed.params})
+    builder.stmts.append(ast.Return(value=result, lineno=builder.lineno))
+    return builder.stmts, namer
+
+
+def statements(parsed, builder, env):
+    """Emit the normalized body of `parsed` with `env` (name -> atom); returns the returned value."""
     body = parsed.tree.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # docstring
-    returned = False
-    for stmt in body:
-        if returned:
-            raise parsed.error(stmt, "code after 'return' is never run; remove it.")
+    for index, stmt in enumerate(body):
         builder.lineno = stmt.lineno
         _check_defined(parsed, stmt, env)
         if isinstance(stmt, ast.Pass):
             continue
         if isinstance(stmt, ast.Return):
+            if index != len(body) - 1:
+                raise parsed.error(body[index + 1], "code after 'return' is never run; remove it.")
             if stmt.value is None:
                 raise parsed.error(stmt, "the function returns None; return the value to differentiate.")
             values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
             atoms = [builder.atom(v, env) for v in values]
-            result = ast.Tuple(elts=atoms, ctx=ast.Load()) if isinstance(stmt.value, ast.Tuple) else atoms[0]
-            builder.stmts.append(ast.Return(value=result, lineno=stmt.lineno))
-            returned = True
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            return ast.Tuple(elts=atoms, ctx=ast.Load()) if isinstance(stmt.value, ast.Tuple) else atoms[0]
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             _assignment(parsed, stmt, builder, env)
         elif isinstance(stmt, ast.Expr):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
             raise parsed.error(stmt, f"'{type(stmt).__name__}' is not supported here.")
-    if not returned:
-        raise parsed.error(parsed.tree, "the function has no 'return'; return the value to differentiate.")
-    return builder.stmts, namer
+    raise parsed.error(parsed.tree, "the function has no 'return'; return the value to differentiate.")
 
 
 def _check_defined(parsed, stmt, env):
@@ -122,9 +155,7 @@ def _assignment(parsed, stmt, builder, env):
     # Every right-hand side is read before any name is rebound.
     rhss = [builder.rhs(value, env) for _, value in pairs]
     for (target, value), rhs in zip(pairs, rhss):
-        new = builder.namer.fresh(target.id)
-        builder.emit(new, rhs, origin=value)
-        env[target.id] = new
+        env[target.id] = builder.emit(builder.namer.fresh(target.id), rhs, origin=value)
 
 
 def _unpack(parsed, target, value):
@@ -134,6 +165,17 @@ def _unpack(parsed, target, value):
         return [pair for t, v in zip(target.elts, value.elts) for pair in _unpack(parsed, t, v)]
     raise parsed.error(target, "this unpacking is not supported yet; unpack a tuple written out "
                                "(a, b = x, y) or assign the values one by one.")
+
+
+def _copy(atom):
+    return ir.name(atom.id) if isinstance(atom, ast.Name) else ir.const(atom.value)
+
+
+def source_line(parsed, stmt):
+    """The user's source line `stmt` came from, naming the function if it was inlined."""
+    origin = getattr(stmt, "source", None) or parsed
+    text = origin.line_text(stmt.lineno)
+    return text if origin is parsed else f"{text}  (in {origin.name})"
 
 
 def check_rule(parsed, stmt):
@@ -146,6 +188,6 @@ def check_rule(parsed, stmt):
     rule = rule_for(func, len(args))
     if rule is None:
         what = ast.unparse(stmt.value)
-        raise parsed.error(stmt, f"no derivative rule for '{what}'; add one with "
+        raise (getattr(stmt, "source", None) or parsed).error(stmt, f"no derivative rule for '{what}'; add one with "
                                  "transpile.rules.partials or compute it outside the function.", NoRuleError)
     return rule

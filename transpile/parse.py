@@ -33,6 +33,7 @@ class ParsedFunction:
     lines: list  # the dedented source
     tree: ast.FunctionDef
     params: list = field(default_factory=list)  # every parameter name, in order
+    callees: dict = field(default_factory=dict)  # placeholder name -> ParsedFunction of a called user function
     _statement_ends: dict = None  # first line -> last line of each statement, built on demand
 
     def file_line(self, lineno):
@@ -134,8 +135,12 @@ def _dedent(lines):
     return "".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
 
 
-def parse(func):
-    """Parse and resolve `func`. Returns a ParsedFunction; raises TranspileError."""
+def parse(func, _calling=()):
+    """Parse and resolve `func`. Returns a ParsedFunction; raises TranspileError.
+
+    User functions it calls are parsed too (they will be inlined), each once;
+    `_calling` is the chain of callers, to refuse recursion.
+    """
     filename, first, text = _source_of(func)
     tree = ast.parse(text)
     fdef = tree.body[0]
@@ -147,7 +152,7 @@ def parse(func):
     _fence(parsed)
     args = fdef.args
     parsed.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-    _Resolver(parsed).resolve()
+    _Resolver(parsed, _calling + (func,)).resolve()
     return parsed
 
 
@@ -211,8 +216,9 @@ def _is_docstring(fdef, node):
 class _Resolver(ast.NodeTransformer):
     """Replace free names with constants or canonical callee spellings."""
 
-    def __init__(self, parsed):
+    def __init__(self, parsed, calling):
         self.parsed = parsed
+        self.calling = calling
         func = parsed.func
         self.locals = set(parsed.params) | {
             n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -263,9 +269,8 @@ class _Resolver(ast.NodeTransformer):
             spelled = rules.SPELLING.get(value) if _hashable(value) else None
             if spelled is not None:
                 return ast.copy_location(ast.parse(spelled, mode="eval").body, node)
-            if isinstance(value, types.FunctionType):
-                problem = (f"'{display}' is a Python function without a derivative rule; calls to user "
-                           "functions are not supported yet: inline its body.")
+            if isinstance(value, types.FunctionType) or _transparent_wrapper(value):
+                return ast.copy_location(ast.Name(id=self._callee(node, value), ctx=ast.Load()), node)
             else:
                 problem = (f"'{display}' ({_describe(value)}) has no derivative rule; "
                            "add one with transpile.rules.partials or compute it outside the function.")
@@ -275,6 +280,20 @@ class _Resolver(ast.NodeTransformer):
                                     UnknownNameError)
         raise self.parsed.error(node, f"'{display}' is {_describe(value)}; only numbers and "
                                       "differentiable functions can be used.", UnknownNameError)
+
+    def _callee(self, node, func):
+        """Parse a called user function (to be inlined); returns its placeholder name."""
+        func = inspect.unwrap(func) if _transparent_wrapper(func) else func
+        if func in self.calling:
+            chain = " -> ".join(f.__name__ for f in self.calling[self.calling.index(func):] + (func,))
+            raise self.parsed.error(node, f"recursive call ({chain}): calls are inlined, so recursion cannot be "
+                                          "differentiated; rewrite it without recursion.", UnsupportedSyntaxError)
+        for placeholder, callee in self.parsed.callees.items():
+            if callee.func is func:
+                return placeholder
+        placeholder = f"__call_{len(self.parsed.callees)}_{func.__name__}"
+        self.parsed.callees[placeholder] = parse(func, self.calling)
+        return placeholder
 
     def visit_Call(self, node):
         value = self._chain(node.func)
@@ -291,6 +310,11 @@ class _Resolver(ast.NodeTransformer):
         if not isinstance(node.ctx, ast.Load) or node.id in self.locals:
             return node
         return self._replace(node, self._lookup(node), called=False)
+
+
+def _transparent_wrapper(value):
+    """functools.cache / lru_cache wrappers compute what they wrap, so their source is the wrapped one's."""
+    return hasattr(value, "__wrapped__") and hasattr(value, "cache_info")
 
 
 def _hashable(value):

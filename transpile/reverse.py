@@ -10,7 +10,7 @@ variable nobody differentiates through simply has none (no `0 * ...` code).
 import ast
 
 from . import ir
-from .normalize import Builder
+from .normalize import Builder, source_line
 from .partials import active_names, partials_of, split_sign
 
 
@@ -51,7 +51,7 @@ def reverse(parsed, body, namer, wrt, seeds):
             continue
         dresult = adjoint.pop(result)
         if stmt.lineno != commented_line:
-            builder.stmts.append(ir.comment(f"grad of: {parsed.line_text(stmt.lineno)}"))
+            builder.stmts.append(ir.comment(f"grad of: {source_line(parsed, stmt)}"))
             commented_line = stmt.lineno
         builder.lineno = stmt.lineno
         for var, partial in partials_of(parsed, stmt, active.__contains__).items():
