@@ -344,3 +344,63 @@ def test_every_rule_callable_has_a_sympy_builder():
     for func, arity in rules.RULES:
         symbols = symbolic.symbols_for([f"a{i}" for i in range(arity)])
         symbolic.builder(func)(*symbols.values())  # raises if missing or of the wrong arity
+
+
+# --- rules registered by users (defpartials) ------------------------------------------------------
+
+def test_custom_rule_is_used_in_nested_calls_in_both_modes():
+    from examples import custom_rule as ex
+
+    args = (0.3, 0.5)
+    expected = tuple(central_difference(ex.loss, args, i) for i in range(2))
+    for mode in ("reverse", "forward"):
+        assert_close(tp.grad(ex.loss, wrt=(0, 1), mode=mode)(*args), expected)
+    source = tp.source(ex.loss, wrt=(0, 1))
+    assert "max(" not in source and "abs(" not in source  # the rule, not softplus's body, was differentiated
+    assert "math.tanh" in source
+
+
+def test_custom_rule_avoids_the_overflow_of_the_naive_formula():
+    from examples import custom_rule as ex
+
+    assert tp.grad(ex.loss, wrt=(0, 1))(400.0, 0.5) == (2.0, 1.0)
+
+
+def test_custom_rule_supports_higher_orders():
+    from examples import custom_rule as ex
+
+    second = tp.grad(tp.grad(ex.neuron), wrt=0)
+    h = 1e-5
+    first = tp.grad(ex.neuron)
+    assert second(0.3, 0.1, 2.0) == pytest.approx((first(0.3 + h, 0.1, 2.0) - first(0.3 - h, 0.1, 2.0)) / (2 * h),
+                                                  rel=1e-6)
+
+
+def test_generated_code_calls_the_registered_function_by_name(tmp_path):
+    module = import_source(
+        "import transpile as tp\n"
+        "def cube(x):\n    return x * x * x\n"
+        "tp.defpartials(cube, 'x', '3.0 * x * x')\n"
+        "def f(x):\n    return cube(x) + x\n", tmp_path, "registered")
+    value, gradient = tp.value_and_grad(module.f)(2.0)
+    assert (value, gradient) == (10.0, 13.0)
+    assert "cube(x)" in tp.source(module.f, kind="value_and_grad")
+
+
+def test_template_names_are_checked_when_registering():
+    def mystery(x):
+        return x
+
+    with pytest.raises(tp.TranspileError, match="unknown name 'helper'"):
+        tp.defpartials(mystery, "x", "helper(x)")
+    with pytest.raises(tp.TranspileError, match="1 parameters but 2 partials"):
+        tp.defpartials(mystery, "x", "1.0", "2.0")
+
+
+def test_a_rejected_rule_leaves_nothing_registered():
+    def unregistered(x):
+        return x
+
+    with pytest.raises(tp.TranspileError):
+        tp.defpartials(unregistered, "x", "nonsense(x)")
+    assert unregistered not in rules.SPELLING and "unregistered" not in rules.EXTERNALS

@@ -19,6 +19,7 @@ those statements; it knows nothing about derivatives.
 import ast
 import operator
 
+from . import rules
 from .rules import SPELLING
 
 BINOPS = {
@@ -32,7 +33,6 @@ COMPAREOPS = {
     ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne,
 }
 _AST_OF = {f: op for table in (BINOPS, UNARYOPS, COMPAREOPS) for op, f in table.items()}
-CALLABLES = {spelling: func for func, spelling in SPELLING.items()}
 COMMUTATIVE = {operator.add, operator.mul}
 
 
@@ -94,9 +94,9 @@ def callee(call):
     """The callable a resolved `ast.Call` invokes, or None."""
     func = call.func
     if isinstance(func, ast.Name):
-        return CALLABLES.get(func.id)
+        return rules.CALLABLES.get(func.id)
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return CALLABLES.get(f"{func.value.id}.{func.attr}")
+        return rules.CALLABLES.get(f"{func.value.id}.{func.attr}")
     return None
 
 

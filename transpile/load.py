@@ -100,6 +100,7 @@ def compile_function(source, entry, key):
     path = _path(key) if disk_cache_enabled() else f"<transpile {key[:16]}>"
     module = types.ModuleType(f"transpile_generated_{key[:16]}")
     module.__file__ = path
+    module.__dict__.update(rules.EXTERNALS)  # user functions with registered rules, called by name
     if not os.path.exists(path):  # let tracebacks show the generated lines
         linecache.cache[path] = (len(source), None, source.splitlines(True), path)
     exec(compile(source, path, "exec"), module.__dict__)

@@ -11,7 +11,7 @@ import builtins
 import keyword
 import operator
 
-from . import ir
+from . import ir, rules
 
 MAX_LENGTH = 20
 # Never shadow what generated code calls: builtins (`pow`, `min`) and module roots.
@@ -75,7 +75,8 @@ class Namer:
     def fresh(self, base, temporary=False):
         base = base if base.isidentifier() and not keyword.iskeyword(base) else "t"
         candidate, counter = base, 0
-        while candidate in self.used or keyword.iskeyword(candidate) or candidate in RESERVED:
+        while candidate in self.used or keyword.iskeyword(candidate) or candidate in RESERVED \
+                or candidate in rules.EXTERNALS:
             counter += 1
             candidate = f"{base}_{counter}"
         self.used.add(candidate)

@@ -38,16 +38,29 @@ class Rule:
 
 RULES = {}  # (callable, number of arguments) -> Rule
 _generation = [0]  # bumped by every registration, so caches can tell the table changed
-_TEMPLATE_GLOBALS = {"math", "out"}
+# How generated code spells each callable: math functions keep their module,
+# builtins their bare name; operators are written as operators.
+SPELLING = {}
+for _name, _obj in vars(math).items():
+    if callable(_obj):
+        SPELLING[_obj] = f"math.{_name}"
+for _obj in (abs, min, max, float, int, round, bool, pow):
+    SPELLING[_obj] = _obj.__name__
+CALLABLES = {spelling: func for func, spelling in SPELLING.items()}  # the inverse
+EXTERNALS = {}  # spelling -> user function with a registered rule; bound into generated modules
+
 
 
 def _template(text, params):
+    """Parse a partial: it may read the parameters, `out`, `math.*` and callables spelled in SPELLING."""
     if text is None:
         return None
     tree = ast.parse(str(text), mode="eval").body
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in params and node.id not in _TEMPLATE_GLOBALS:
-            raise TranspileError(f"derivative template {text!r} uses unknown name {node.id!r}")
+        if isinstance(node, ast.Name) and node.id not in params and node.id not in ("math", "out") \
+                and node.id not in CALLABLES:
+            raise TranspileError(f"derivative template {text!r} uses unknown name {node.id!r}; it may use the "
+                                 "parameters, `out`, math functions and functions with registered rules")
     return tree
 
 
@@ -58,6 +71,34 @@ def partials(func, params, *derivatives):
         raise TranspileError(f"rule for {func!r}: {len(names)} parameters but {len(derivatives)} partials")
     RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names) for d in derivatives))
     _generation[0] += 1
+
+
+def defpartials(func, params=None, *derivatives):
+    """Give a function of your own a derivative rule: transpile then calls it instead of reading it.
+
+    `params` names its parameters ("x, y"); each derivative is a Python
+    expression over them, `out` (the function's result), `math.*` and other
+    functions with rules.  `None` means zero.  The function must take and
+    return numbers.  Also a decorator: `@defpartials("x", "out * (1 - out)")`.
+    Generated code calls the function by its name; the loader binds it.
+    """
+    if isinstance(func, str):  # decorator form: defpartials("x", "...")
+        return lambda f: defpartials(f, func, *((params,) + derivatives if params is not None else derivatives))
+    if func not in SPELLING:
+        name, count = func.__name__, 1
+        while name in CALLABLES or name in dir(builtins) or name == "math":
+            count += 1
+            name = f"{func.__name__}_{count}"
+        SPELLING[func] = name
+        CALLABLES[name] = EXTERNALS[name] = func
+        try:
+            partials(func, params, *derivatives)
+        except TranspileError:  # leave no half-registered function behind
+            del SPELLING[func], CALLABLES[name], EXTERNALS[name]
+            raise
+    else:
+        partials(func, params, *derivatives)
+    return func
 
 
 def nondifferentiable(func, *arities):
@@ -129,15 +170,6 @@ for _compare in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq
     nondifferentiable(_compare, 2)
 nondifferentiable(operator.not_, 1)
 nondifferentiable(operator.floordiv, 2)
-
-# How generated code spells each callable: math functions keep their module,
-# builtins their bare name; operators are written as operators.
-SPELLING = {}
-for _name, _obj in vars(math).items():
-    if callable(_obj):
-        SPELLING[_obj] = f"math.{_name}"
-for _obj in (abs, min, max, float, int, round, bool, pow):
-    SPELLING[_obj] = _obj.__name__
 
 # Module constants a function may read (`math.pi`, `from math import e`).
 CONSTANTS = {f"math.{n}": v for n, v in vars(math).items() if isinstance(v, float)}
