@@ -340,8 +340,10 @@ def test_sympy_forms_follow_python_at_edge_cases(func, args):
 
 
 def test_every_rule_callable_has_a_sympy_builder():
-    """The SymPy table covers the rule table (by callable, every arity)."""
+    """The SymPy table covers the built-in rule table (by callable, every arity)."""
     for func, arity in rules.RULES:
+        if func in rules.EXTERNALS.values():  # registered by a test or example at run time
+            continue
         symbols = symbolic.symbols_for([f"a{i}" for i in range(arity)])
         symbolic.builder(func)(*symbols.values())  # raises if missing or of the wrong arity
 
