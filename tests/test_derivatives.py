@@ -101,3 +101,8 @@ def test_second_order_code_is_also_optimized():
     calls = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Call)]
     assert len(calls) == len(set(calls)), calls
     assert math.isfinite(tp.grad(tp.grad(functions.quickstart))(0.3, 2.0))
+
+
+def test_jacobian_uses_defaults_like_the_function():
+    full = tp.jacobian(functions.defaults, wrt=0)(1.5, 2.0)
+    assert float(tp.jacobian(functions.defaults, wrt=0)(1.5)) == float(full) == pytest.approx(6.0)

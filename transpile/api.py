@@ -127,6 +127,9 @@ def jacobian(func, wrt=0, mode="reverse"):
     def jacobian_of(*args, **kwargs):
         import numpy
 
+        bound = inspect.signature(func).bind(*args, **kwargs)
+        bound.apply_defaults()  # the pullback takes every positional parameter, then the cotangents
+        args, kwargs = bound.args, bound.kwargs
         value = func(*args, **kwargs)
         outputs = len(value) if isinstance(value, tuple) else 1
         if mode == "forward" or (mode == "auto" and count <= outputs):
