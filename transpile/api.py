@@ -24,7 +24,7 @@ def _resolve_wrt(func, wrt):
     requested = [wrt] if single else list(wrt)
     params = _parameters(func)
     name = getattr(func, "__name__", "function")
-    names = []
+    positions = []
     for w in requested:
         if isinstance(w, bool) or not isinstance(w, (int, str)):
             raise WrtError(f"wrt={w!r} for '{name}': give a parameter position or name, or a tuple of them.")
@@ -36,12 +36,12 @@ def _resolve_wrt(func, wrt):
             raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({', '.join(params)}).")
         else:
             w = params.index(w)
-        names.append(w)
-    if not names:
+        positions.append(w)
+    if not positions:
         raise WrtError(f"wrt=() for '{name}': name at least one parameter.")
-    if len(set(names)) != len(names):
+    if len(set(positions)) != len(positions):
         raise WrtError(f"wrt={wrt!r} for '{name}': a parameter is named twice.")
-    return tuple(names), single
+    return tuple(positions), single
 
 
 def _transform(func, kind, wrt, optimize=True, mode="reverse"):
