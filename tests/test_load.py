@@ -175,3 +175,13 @@ def test_changing_a_called_function_gets_a_new_entry(tmp_path):
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("callee_mod", None)
+
+
+def test_repeated_grad_of_a_function_with_callees_is_a_memory_hit():
+    from . import functions
+
+    tp.grad(functions.calls_user_functions)
+    before = load.STATS.copy()
+    tp.grad(functions.calls_user_functions)
+    assert load.STATS["memory_hits"] == before["memory_hits"] + 1
+    assert load.STATS["generated"] == before["generated"]

@@ -1,5 +1,6 @@
 """The public functions: grad, value_and_grad, jvp, vjp, jacobian, hessian, source."""
 
+import ast
 import inspect
 import types
 
@@ -120,26 +121,33 @@ def jacobian(func, wrt=0, mode="reverse"):
     if mode not in ("reverse", "forward", "auto"):
         raise TranspileError(f"mode={mode!r}: use 'reverse', 'forward' or 'auto'.")
     single = not isinstance(wrt, (tuple, list))
-    count = 1 if single else len(wrt)
-    columns = _transform(func, "jacobian", wrt if not single else (wrt,))[0] if mode != "reverse" else None
-    pullback = _transform(func, "vjp", wrt if not single else (wrt,))[0] if mode != "forward" else None
+    wrt = (wrt,) if single else tuple(wrt)
+    returned = parse(func).tree.body[-1].value
+    outputs = len(returned.elts) if isinstance(returned, ast.Tuple) else 1
+    shape = (outputs,) if isinstance(returned, ast.Tuple) else ()
+    if mode == "forward" or (mode == "auto" and len(wrt) <= outputs):
+        columns = _transform(func, "jacobian", wrt)[0]
+
+        def flat(args, kwargs):
+            return columns(*args, **kwargs)
+    else:
+        pullback = _transform(func, "vjp", wrt)[0]
+        seeds = [tuple(1.0 if i == j else 0.0 for j in range(outputs)) for i in range(outputs)]
+
+        def flat(args, kwargs):  # row i of the pullbacks is column-major in wrt: transpose
+            rows = [pullback(*args, *seed, **kwargs) for seed in seeds]
+            return [rows[i][k] for k in range(len(wrt)) for i in range(outputs)]
+    positional = func.__code__.co_argcount
 
     def jacobian_of(*args, **kwargs):
         import numpy
 
-        bound = inspect.signature(func).bind(*args, **kwargs)
-        bound.apply_defaults()  # the pullback takes every positional parameter, then the cotangents
-        args, kwargs = bound.args, bound.kwargs
-        value = func(*args, **kwargs)
-        outputs = len(value) if isinstance(value, tuple) else 1
-        if mode == "forward" or (mode == "auto" and count <= outputs):
-            flat = numpy.array(columns(*args, **kwargs), dtype=float).reshape(count, outputs)
-        else:
-            rows = [pullback(*args, *numpy.eye(outputs)[i].tolist(), **kwargs) for i in range(outputs)]
-            flat = numpy.array(rows, dtype=float).reshape(outputs, count).T
-        shape = (outputs,) if isinstance(value, tuple) else ()
-        blocks = tuple(column.reshape(shape) for column in flat)
-        return blocks[0] if single else blocks
+        if kwargs or len(args) != positional:  # the generated code takes every positional parameter
+            bound = inspect.signature(func).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
+        blocks = numpy.array(flat(args, kwargs), dtype=float).reshape((len(wrt),) + shape)
+        return blocks[0] if single else tuple(blocks)
 
     return jacobian_of
 
@@ -147,16 +155,18 @@ def jacobian(func, wrt=0, mode="reverse"):
 def hessian(func, wrt=0):
     """A function returning the Hessian of scalar `func` (forward mode over the reverse gradient).
 
-    A float for one `wrt` entry; an (n, n) array for a tuple of n entries.
+    A float for one `wrt` entry; an (n, n) array for a tuple of n entries.  All
+    n directions travel through one generated function.
     """
-    columns = jacobian(grad(func, wrt), wrt, mode="forward")
     single = not isinstance(wrt, (tuple, list))
+    count = 1 if single else len(wrt)
+    columns = _transform(grad(func, wrt), "jacobian", (wrt,) if single else tuple(wrt))[0]
 
     def hessian_of(*args, **kwargs):
         import numpy
 
-        result = columns(*args, **kwargs)
-        return float(result) if single else numpy.stack(result, axis=1)
+        flat = columns(*args, **kwargs)
+        return flat[0] if single else numpy.array(flat, dtype=float).reshape(count, count).T
 
     return hessian_of
 

@@ -90,7 +90,9 @@ def tidy(node, floats):
             value[:] = [tidy(v, floats) if isinstance(v, ast.AST) else v for v in value]
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         right = node.right
-        if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
+        if (_number(right) or 0) < 0:  # x - -0.5 reads as x + 0.5
+            node.op, right.value = (ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()), -right.value
+        elif isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
             node.op, node.right = (ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()), right.operand
         elif isinstance(right, ast.BinOp) and (_number(_leftmost(right)) or 0) < 0:
             node.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()

@@ -52,11 +52,12 @@ def lookup(func, request):
     they were baked into the generated code.
     """
     try:
-        loaded, source, seen = _memory[func][request]
+        loaded, source, reads = _memory[func][request]
     except (KeyError, TypeError):
         return None
-    if environment(func) != seen:
-        return None
+    for container, var, value in reads:  # the same objects still bound: nothing baked in went stale
+        if container.get(var, _MISSING) is not value:
+            return None
     STATS["memory_hits"] += 1
     return loaded, source
 
@@ -71,7 +72,8 @@ def get(func, options, generate, alias=None):
         if alias is not None:
             _memory[func][alias] = _memory[func][options]
         return hit
-    seen = environment(func)
+    reads = []
+    seen = environment(func, reads=reads)
     key = cache_key(func, options, seen)
     source = _read(key) if disk_cache_enabled() else None
     if source is None:
@@ -89,7 +91,7 @@ def get(func, options, generate, alias=None):
         per_function = _memory.setdefault(func, {})
     except TypeError:  # not weak-referenceable: no memory cache for it
         return loaded, source
-    per_function[options] = (loaded, source, seen)
+    per_function[options] = (loaded, source, reads)
     if alias is not None:
         per_function[alias] = per_function[options]
     return loaded, source
@@ -132,29 +134,51 @@ def cache_key(func, options, seen=None):
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def environment(func, _seen=frozenset()):
+_MISSING = object()
+
+
+class _Cell:
+    """A closure cell seen as a one-entry mapping, so reads of cells and dicts are checked alike."""
+
+    def __init__(self, cell):
+        self.cell = cell
+
+    def get(self, var, default):
+        try:
+            return self.cell.cell_contents
+        except ValueError:
+            return default
+
+
+def environment(func, _seen=frozenset(), reads=None):
     """What `func` reads from outside, as comparable tokens: each global or
     closure variable it names, the numbers and functions it can reach through
     modules (`config.SCALE`, `helpers.f`), and, for each user function it can
-    call, that function's code and environment in turn."""
+    call, that function's code and environment in turn.
+
+    If `reads` is a list, each (mapping, name, object) read is appended, so a
+    later check can tell in a few identity tests whether anything changed.
+    """
     code = func.__code__
     names = code.co_names + code.co_freevars
     cells = dict(zip(code.co_freevars, func.__closure__ or ()))
     seen = _seen | {func}
     tokens = []
     for var in names:
-        if var in cells:
-            value = _cell(cells[var])
-        elif var in func.__globals__:
-            value = func.__globals__[var]
-        else:
+        container = _Cell(cells[var]) if var in cells else func.__globals__
+        value = container.get(var, _MISSING)
+        if value is _MISSING:
             continue
+        if reads is not None:
+            reads.append((container, var, value))
         if isinstance(value, types.ModuleType):
-            reachable = ((a, getattr(value, a, None)) for a in names)
-            tokens.append((var, value.__name__, tuple((a, _token(v, seen)) for a, v in reachable
-                                                      if isinstance(v, numbers.Number) or _is_function(v))))
+            reachable = [(a, vars(value).get(a, _MISSING)) for a in names]
+            reachable = [(a, v) for a, v in reachable if isinstance(v, numbers.Number) or _is_function(v)]
+            if reads is not None:
+                reads.extend((vars(value), a, v) for a, v in reachable)
+            tokens.append((var, value.__name__, tuple((a, _token(v, seen, reads)) for a, v in reachable)))
         else:
-            tokens.append((var, _token(value, seen)))
+            tokens.append((var, _token(value, seen, reads)))
     return tuple(tokens)
 
 
@@ -162,7 +186,7 @@ def _is_function(value):
     return isinstance(inspect.unwrap(value) if hasattr(value, "__wrapped__") else value, types.FunctionType)
 
 
-def _token(value, seen):
+def _token(value, seen, reads=None):
     if isinstance(value, numbers.Number):
         return repr(value)
     try:
@@ -176,7 +200,7 @@ def _token(value, seen):
         if function in seen:
             return ("recursive", function.__qualname__)
         return (function.__module__, function.__qualname__, _code_digest(function.__code__),
-                environment(function, seen))
+                environment(function, seen, reads))
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
