@@ -19,12 +19,6 @@ def uses_loop(x):
     return x
 
 
-def uses_branch(x):
-    if x > 0:  # OFFENDING
-        return x
-    return -x
-
-
 def uses_unknown_name(x):
     return x * undefined_thing  # OFFENDING  # noqa: F821
 
@@ -115,6 +109,6 @@ def uses_del(x):
     return x
 
 
-BAD = [uses_try, uses_loop, uses_branch, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
+BAD = [uses_try, uses_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
        uses_before_assignment, no_return, uses_nested_def, uses_keyword_call, uses_attribute_of_local, uses_del]

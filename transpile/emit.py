@@ -21,11 +21,13 @@ def rename_temporaries(stmts, namer, keep=()):
     """Name each temporary after what it finally computes (CSE and folding change that)."""
     from .naming import describe
 
-    taken = {n for s in stmts for n in ir.names_used(s)} | {ir.target(s) for s in stmts if isinstance(s, ast.Assign)}
+    taken = {n for s in ir.walk(stmts) for n in ir.names_used(s)} | {ir.target(s) for s in ir.assignments(stmts)}
+    merged = ir.merged_names(stmts)
     rename = {}
-    for stmt in stmts:
+    for stmt in ir.walk(stmts):
         substitute_names(stmt, rename)
-        if isinstance(stmt, ast.Assign) and ir.target(stmt) in namer.described and ir.target(stmt) not in keep:
+        if isinstance(stmt, ast.Assign) and ir.target(stmt) in namer.described and ir.target(stmt) not in keep \
+                and ir.target(stmt) not in merged:
             wanted = describe(stmt.value)
             if wanted != namer.base_of.get(ir.target(stmt)) and wanted not in taken:
                 rename[ir.target(stmt)] = ir.name(wanted)
@@ -40,19 +42,34 @@ def rename_temporaries(stmts, namer, keep=()):
 MAX_INLINED_OPERATIONS = 6  # a longer single-use value keeps its name, so lines stay readable
 
 
-def inline_single_use(stmts, temporaries, keep=()):
-    """Fold each temporary read exactly once into its reader (unless it is already long)."""
-    uses = Counter(n for s in stmts for n in ir.names_used(s))
+def inline_single_use(stmts, temporaries, keep=(), _uses=None):
+    """Fold each temporary read exactly once into its reader (unless it is already long).
+
+    Only within a block: what is pending before an `if` is written out first.
+    """
+    if _uses is None:
+        _uses = Counter(n for s in ir.walk(stmts) for n in ir.names_used(s))
+        keep = set(keep) | ir.merged_names(stmts)
     pending, out = {}, []
+
+    def flush():
+        out.extend(ir.assign(var, value) for var, value in pending.items())
+        pending.clear()
+
     for stmt in stmts:
         substitute_expressions(stmt, pending)
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.If):
+            flush()
+            stmt.body = inline_single_use(stmt.body, temporaries, keep, _uses)
+            stmt.orelse = inline_single_use(stmt.orelse, temporaries, keep, _uses)
+        elif isinstance(stmt, ast.Assign):
             var = ir.target(stmt)
-            if var in temporaries and uses[var] == 1 and var not in keep and \
+            if var in temporaries and _uses[var] == 1 and var not in keep and \
                     _operations(stmt.value) < MAX_INLINED_OPERATIONS:
                 pending[var] = stmt.value
                 continue
         out.append(stmt)
+    flush()
     return out
 
 
@@ -157,21 +174,27 @@ def _product(node, floats):
 
 
 def coalesce_versions(stmts, namer, params):
-    """Let `x_1` reuse the name `x` once the old value of `x` is dead."""
-    last_use, defined_at = {}, {p: -1 for p in params}
+    """Let `x_1` reuse the name `x` once the old value of `x` is dead (straight-line code only:
+    a name read or written inside an `if` keeps its version)."""
+    last_use, defined_at, in_branches = {}, {p: -1 for p in params}, set()
     for i, stmt in enumerate(stmts):
-        for n in ir.names_used(stmt):
-            last_use[n] = i
-        if isinstance(stmt, ast.Assign):
-            defined_at.setdefault(ir.target(stmt), i)
+        for inner in ir.walk([stmt]):
+            for n in ir.names_used(inner):
+                last_use[n] = i
+            if isinstance(inner, ast.Assign):
+                defined_at.setdefault(ir.target(inner), i)
+        if isinstance(stmt, ast.If):
+            in_branches |= {n for inner in ir.walk([stmt]) for n in ir.names_used(inner)}
+            in_branches |= {ir.target(inner) for inner in ir.assignments([stmt])}
     rename = {}
     for i, stmt in enumerate(stmts):
-        substitute_names(stmt, rename)
+        for inner in ir.walk([stmt]):
+            substitute_names(inner, rename)
         if not isinstance(stmt, ast.Assign):
             continue
         var = ir.target(stmt)
         holder = namer.base_of.get(var, var)  # `x` for `x_2`
-        if holder == var or holder in rename or var in namer.described:  # two `total`s need not be related
+        if holder == var or holder in rename or var in namer.described or {var, holder} & in_branches:
             continue
         if defined_at.get(holder, i) <= i and last_use.get(holder, -1) <= i:
             rename[var] = ir.name(holder)
@@ -185,6 +208,8 @@ def augmented(stmts):
     """Show `a = a + b` as `a += b`."""
     out = []
     for stmt in stmts:
+        if isinstance(stmt, ast.If):
+            stmt.body, stmt.orelse = augmented(stmt.body), augmented(stmt.orelse)
         value = getattr(stmt, "value", None)
         if isinstance(stmt, ast.Assign) and isinstance(value, ast.BinOp) and isinstance(value.left, ast.Name) \
                 and value.left.id == ir.target(stmt) and isinstance(value.op, (ast.Add, ast.Sub, ast.Mult)):
@@ -194,25 +219,29 @@ def augmented(stmts):
 
 
 def drop_empty_comments(stmts):
+    """Drop comments with no code under them; give an empty branch a `pass`."""
     out = []
     for stmt in stmts:
+        if isinstance(stmt, ast.If):
+            stmt.body = drop_empty_comments(stmt.body) or [ast.Pass()]
+            stmt.orelse = drop_empty_comments(stmt.orelse)
         if ir.is_comment(stmt) and out and ir.is_comment(out[-1]):
             out[-1] = stmt
         else:
             out.append(stmt)
     if out and ir.is_comment(out[-1]):
         out.pop()
-    return [s for i, s in enumerate(out) if not (ir.is_comment(s) and isinstance(out[i + 1], ast.Return))]
+    return [s for i, s in enumerate(out) if not (ir.is_comment(s) and isinstance(out[i + 1], (ast.Return, ast.If)))]
 
 
 def name_results(stmts, preferred, namer, params):
     """Give returned temporaries the names they had before optimization (`dx`, not `d_t_3`)."""
-    taken = set(params) | {n for s in stmts for n in ir.names_used(s)}
-    taken |= {ir.target(s) for s in stmts if isinstance(s, ast.Assign)}
+    taken = set(params) | {n for s in ir.walk(stmts) for n in ir.names_used(s)}
+    taken |= {ir.target(s) for s in ir.assignments(stmts)}
     for atom, wanted in zip(ir.returned_atoms(stmts[-1]), preferred):
         if isinstance(atom, ast.Name) and atom.id in namer.temporaries and wanted and wanted not in taken:
             old = atom.id
-            for stmt in stmts:
+            for stmt in ir.walk(stmts):
                 substitute_names(stmt, {old: ir.name(wanted)})
                 if isinstance(stmt, (ast.Assign, ast.AugAssign)) and stmt_target(stmt) == old:
                     stmt_target_node(stmt).id = wanted
@@ -246,7 +275,7 @@ def readable(stmts, namer, params, preferred=(), floats=()):
     stmts = rename_temporaries(stmts, namer, keep=returned)
     floats = float_names(stmts, floats)
     stmts = inline_single_use(stmts, namer.temporaries, keep=returned)
-    for stmt in stmts:
+    for stmt in ir.walk(stmts):
         if isinstance(stmt, (ast.Assign, ast.Return)) and stmt.value is not None and not ir.is_exact(stmt):
             stmt.value = tidy(stmt.value, floats)
     stmts = coalesce_versions(stmts, namer, params)

@@ -4,7 +4,8 @@ After each primal statement `out = f(a, b)` comes its tangent
 `dout = partial_a * da + partial_b * db`, with the partials from the same
 `rules.RULES` entries reverse mode uses.  Several directions can travel
 together (one per column of a Jacobian); each gets its own tangent names.
-Tangents are symbolic: a value that depends on no seeded input has none.
+Inside an `if` the tangents are computed in the branch taken and merged at
+its end like the values.  A value that depends on no seeded input has none.
 """
 
 import ast
@@ -29,31 +30,70 @@ def forward(parsed, body, namer, directions):
     returned value (flattened) in that direction.
     """
     *primal, ret = body
+    sweep = _Sweep(parsed, namer)
     tangent = {label: dict(seed) for label, seed in directions.items()}
-    builder = Builder(namer)
-    commented_line = None
-    for stmt in primal:
-        builder.stmts.append(stmt)
-        result = ir.target(stmt)
-        builder.lineno = stmt.lineno
-        for label, known in tangent.items():
-            partials = partials_of(parsed, stmt, known.__contains__)
-            if not partials:
-                continue
-            if stmt.lineno != commented_line:
-                builder.stmts.append(ir.comment(f"tangent of: {source_line(parsed, stmt)}"))
-                commented_line = stmt.lineno
-            total = None
-            for var, partial in partials.items():
-                negative, magnitude = split_sign(partial)
-                term = ast.BinOp(left=magnitude, op=ast.Mult(), right=known[var])
-                if total is None:
-                    total = ast.UnaryOp(op=ast.USub(), operand=term) if negative else term
-                else:
-                    total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
-            known[result] = builder.emit(namer.fresh(tangent_name(result, label, namer), temporary=True),
-                                         builder.rhs(total))
+    sweep.along(primal, tangent)
     outputs = ir.returned_atoms(ret)
     tangents = {label: [known.get(o.id, ir.const(0.0)) if isinstance(o, ast.Name) else ir.const(0.0)
                         for o in outputs] for label, known in tangent.items()}
-    return builder.stmts, tangents
+    return sweep.builder.stmts, tangents
+
+
+class _Sweep:
+    def __init__(self, parsed, namer):
+        self.parsed, self.namer = parsed, namer
+        self.builder = Builder(namer)
+
+    def along(self, stmts, tangent):
+        """Emit `stmts`, each followed by its tangents; `tangent[label]` maps name -> tangent atom."""
+        builder = self.builder
+        commented_line = None
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):
+                self._branch(stmt, tangent)
+                commented_line = None
+                continue
+            builder.stmts.append(stmt)
+            if not isinstance(stmt, ast.Assign):
+                continue
+            result = ir.target(stmt)
+            builder.lineno = stmt.lineno
+            for label, known in tangent.items():
+                partials = partials_of(self.parsed, stmt, known.__contains__)
+                if not partials:
+                    continue
+                if stmt.lineno != commented_line:
+                    builder.stmts.append(ir.comment(f"tangent of: {source_line(self.parsed, stmt)}"))
+                    commented_line = stmt.lineno
+                total = None
+                for var, partial in partials.items():
+                    negative, magnitude = split_sign(partial)
+                    term = ast.BinOp(left=magnitude, op=ast.Mult(), right=known[var])
+                    if total is None:
+                        total = ast.UnaryOp(op=ast.USub(), operand=term) if negative else term
+                    else:
+                        total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
+                known[result] = builder.emit(self.namer.fresh(tangent_name(result, label, self.namer),
+                                                              temporary=True), builder.rhs(total))
+
+    def _branch(self, stmt, tangent):
+        """The `if` with tangents inside each branch; tangents that differ are merged at the end."""
+        swept = []
+        for block in (stmt.body, stmt.orelse):
+            branch_tangent = {label: dict(known) for label, known in tangent.items()}
+            stmts, _ = self.builder.in_block(lambda: self.along(block, branch_tangent))
+            swept.append((stmts, branch_tangent))
+        (then_stmts, then_tangent), (else_stmts, else_tangent) = swept
+        for label in tangent:
+            a_known, b_known = then_tangent[label], else_tangent[label]
+            tangent[label] = {}
+            for var in sorted(set(a_known) | set(b_known)):
+                a, b = a_known.get(var), b_known.get(var)
+                if a is not None and b is not None and ir.atom_key(a) == ir.atom_key(b):
+                    tangent[label][var] = a
+                    continue
+                merged = self.namer.fresh(tangent_name(var, label, self.namer), temporary=True)
+                then_stmts.append(ir.assign(merged, a if a is not None else ir.const(0.0), stmt.lineno))
+                else_stmts.append(ir.assign(merged, b if b is not None else ir.const(0.0), stmt.lineno))
+                tangent[label][var] = ir.name(merged)
+        self.builder.stmts.append(ir.branch(stmt.test, then_stmts, else_stmts, stmt.lineno))

@@ -8,11 +8,14 @@ A normalized function body is a list of statements of these forms only::
     NAME = ATOM cmp ATOM             cmp in < <= > >= == !=
     NAME = CALLEE(ATOM, ...)         CALLEE spelled as in rules.SPELLING
     return ATOM | return (ATOM, ...)
+    if NAME: [statements] else: [statements]
     'comment'                        a marker that becomes a source comment
 
     ATOM := NAME | CONSTANT
 
-Every NAME is assigned exactly once (SSA).  This module reads and builds
+Every NAME is assigned exactly once (SSA), except a variable that an `if`
+changes: each branch ends by copying its version to one merge name (a phi
+written as two copies; `merged_names` lists them).  This module reads and builds
 those statements; it knows nothing about derivatives.
 """
 
@@ -69,7 +72,7 @@ def is_comment(stmt):
 
 def mark_exact(stmts):
     """Mark statements that compute the user's function: passes keep their rounding bit for bit."""
-    for stmt in stmts:
+    for stmt in walk(stmts):
         stmt.exact = True
     return stmts
 
@@ -133,7 +136,7 @@ def build(func, args):
 _READ_FIELDS = {
     ast.Assign: ("value",), ast.AugAssign: ("target", "value"), ast.Return: ("value",),
     ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Compare: ("left", "comparators"),
-    ast.Call: ("args",), ast.Tuple: ("elts",),
+    ast.Call: ("args",), ast.Tuple: ("elts",), ast.If: ("test",),
 }
 
 
@@ -195,4 +198,33 @@ def key(rhs):
 def signature(stmts):
     """A cheap value that changes whenever a pass changes `stmts`."""
     return tuple((target(s), key(s.value)) if isinstance(s, ast.Assign) else
+                 ("if", tuple(names_used(s)), signature(s.body), signature(s.orelse)) if isinstance(s, ast.If) else
                  (type(s).__name__, tuple(names_used(s))) for s in stmts)
+
+
+def walk(stmts):
+    """Every statement, nested blocks included, in program order (an `if` before its branches)."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from walk(stmt.body)
+            yield from walk(stmt.orelse)
+
+
+def assignments(stmts):
+    """Every assignment, nested blocks included, in program order."""
+    return (s for s in walk(stmts) if isinstance(s, ast.Assign))
+
+
+def merged_names(stmts):
+    """Names assigned more than once: the merges at the end of both branches of an `if`."""
+    counts = {}
+    for stmt in assignments(stmts):
+        counts[target(stmt)] = counts.get(target(stmt), 0) + 1
+    return {name for name, count in counts.items() if count > 1}
+
+
+def branch(test, body, orelse, lineno=None):
+    stmt = ast.If(test=test, body=body, orelse=orelse)
+    stmt.lineno = lineno
+    return stmt

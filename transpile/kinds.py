@@ -36,7 +36,8 @@ def is_float(expr, floats):
 def float_names(stmts, floats=()):
     """Names assigned in `stmts` that certainly hold floats, plus `floats`."""
     known = set(floats)
-    for stmt in stmts:
-        if isinstance(stmt, ast.Assign) and is_float(stmt.value, known):
+    merged = ir.merged_names(stmts)  # one per branch: not worth proving both are floats
+    for stmt in ir.assignments(stmts):
+        if ir.target(stmt) not in merged and is_float(stmt.value, known):
             known.add(ir.target(stmt))
     return known

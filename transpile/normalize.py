@@ -47,9 +47,27 @@ class Builder:
             return ast.BinOp(left=self.atom(expr.left, env), op=expr.op, right=self.atom(expr.right, env))
         if isinstance(expr, ast.UnaryOp):
             return ast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, env))
-        if isinstance(expr, ast.Compare):
+        if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
             return ast.Compare(left=self.atom(expr.left, env), ops=expr.ops,
                                comparators=[self.atom(expr.comparators[0], env)])
+        if isinstance(expr, ast.IfExp):
+            return self.conditional(self.atom(expr.test, env), lambda: self.atom(expr.body, env),
+                                    lambda: self.atom(expr.orelse, env))
+        if isinstance(expr, ast.BoolOp):  # `a and b` is `b if a else a`; `a or b` is `a if a else b`
+            result = self.atom(expr.values[0], env)
+            for operand in expr.values[1:]:
+                held = result
+                later = lambda operand=operand: self.atom(operand, env)  # noqa: E731
+                then, otherwise = (later, lambda held=held: held) if isinstance(expr.op, ast.And) \
+                    else (lambda held=held: held, later)
+                result = self.conditional(held, then, otherwise)
+            return result
+        if isinstance(expr, ast.Compare) and len(expr.ops) > 1:  # a < b < c: (a < b) and (b < c), b once
+            left = self.atom(expr.left, env)
+            right = self.atom(expr.comparators[0], env)
+            result = self.atom(ast.Compare(left=left, ops=expr.ops[:1], comparators=[right]))
+            rest = ast.Compare(left=right, ops=expr.ops[1:], comparators=expr.comparators[1:])
+            return self.conditional(result, lambda: self.atom(rest, env), lambda: result)
         if isinstance(expr, ast.Call):
             args = [self.atom(a, env) for a in expr.args]
             callees = self.parsed.callees if self.parsed is not None else {}
@@ -57,6 +75,31 @@ class Builder:
                 return self.inline(callees[expr.func.id], args, expr)
             return ast.Call(func=expr.func, args=args, keywords=[])
         raise TypeError(f"cannot normalize {ast.dump(expr)}")  # the fence keeps users from here
+
+    def in_block(self, produce):
+        """Run `produce()` emitting into a fresh list; returns (statements, its result)."""
+        saved, self.stmts = self.stmts, []
+        try:
+            result = produce()
+            return self.stmts, result
+        finally:
+            self.stmts = saved
+
+    def conditional(self, test, then, otherwise):
+        """`then() if test else otherwise()` for a normalized `test` atom, each side emitted
+        only into its branch (so evaluated only when taken); returns the resulting atom."""
+        if isinstance(test, ast.Constant):
+            return (then if test.value else otherwise)()
+        body, chosen = self.in_block(then)
+        orelse, other = self.in_block(otherwise)
+        if ir.atom_key(chosen) == ir.atom_key(other):
+            if not body and not orelse:
+                return chosen
+        merge = self.namer.fresh("choice", temporary=True)
+        body.append(ir.assign(merge, _copy(chosen), self.lineno))
+        orelse.append(ir.assign(merge, _copy(other), self.lineno))
+        self.stmts.append(ir.branch(test, body, orelse, self.lineno))
+        return ir.name(merge)
 
     def inline(self, callee, args, call):
         """Emit the body of a called user function with its parameters bound to `args`; returns its result."""
@@ -104,35 +147,126 @@ def normalize(parsed):
     return builder.stmts, namer
 
 
-def statements(parsed, builder, env):
-    """Emit the normalized body of `parsed` with `env` (name -> atom); returns the returned value."""
-    body = parsed.tree.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # docstring
+def statements(parsed, builder, env, body=None):
+    """Emit the normalized `body` (default: all of `parsed`) with `env` (name -> atom).
+
+    Returns the returned value, or None if `body` runs off its end (an `if`
+    branch that falls through).  An `if` one of whose branches returns takes
+    the statements after it into its other branch, so every path ends in one
+    return and the result merges like any variable.
+    """
+    top = body is None
+    if top:
+        body = parsed.tree.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # docstring
+        body = _single_exit(body)
     for index, stmt in enumerate(body):
         builder.lineno = stmt.lineno
         _check_defined(parsed, stmt, env)
+        rest = body[index + 1:]
         if isinstance(stmt, ast.Pass):
             continue
         if isinstance(stmt, ast.Return):
-            if index != len(body) - 1:
-                raise parsed.error(body[index + 1], "code after 'return' is never run; remove it.")
+            if rest:
+                raise parsed.error(rest[0], "code after 'return' is never run; remove it.")
             if stmt.value is None:
                 raise parsed.error(stmt, "the function returns None; return the value to differentiate.")
             values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
             atoms = [builder.atom(v, env) for v in values]
             return ast.Tuple(elts=atoms, ctx=ast.Load()) if isinstance(stmt.value, ast.Tuple) else atoms[0]
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        if isinstance(stmt, ast.If):
+            if _returns([stmt]):  # _single_exit moved what follows into the branches
+                if rest:
+                    raise parsed.error(rest[0], "code after an 'if' whose branches all return is never run; "
+                                                "remove it.")
+                return _branch(parsed, builder, env, stmt, stmt.body, stmt.orelse, returning=True)
+            _branch(parsed, builder, env, stmt, stmt.body, stmt.orelse, returning=False)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             _assignment(parsed, stmt, builder, env)
         elif isinstance(stmt, ast.Expr):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
             raise parsed.error(stmt, f"'{type(stmt).__name__}' is not supported here.")
-    raise parsed.error(parsed.tree, "the function has no 'return'; return the value to differentiate.")
+    if top:
+        raise parsed.error(parsed.tree, "the function has no 'return'; return the value to differentiate.")
+    return None
+
+
+def _single_exit(body):
+    """Move the statements after an `if` that returns on some paths into its other paths.
+
+    Afterwards an `if` either returns on every path or contains no return.
+    """
+    for index, stmt in enumerate(body):
+        if isinstance(stmt, ast.If) and not _returns([stmt]) and any(
+                isinstance(n, ast.Return) for n in ast.walk(stmt)):
+            rest = body[index + 1:]
+
+            def continued(block):
+                return block if _returns(block) else _single_exit(block + rest)
+
+            moved = ast.If(test=stmt.test, body=continued(stmt.body), orelse=continued(stmt.orelse))
+            return body[:index] + [ast.copy_location(moved, stmt)]
+        if isinstance(stmt, ast.If):
+            stmt = ast.copy_location(ast.If(test=stmt.test, body=_single_exit(stmt.body),
+                                            orelse=_single_exit(stmt.orelse)), stmt)
+            body = body[:index] + [stmt] + body[index + 1:]
+    return body
+
+
+def _returns(body):
+    """Whether every path through `body` ends in a return."""
+    if not body:
+        return False
+    last = body[-1]
+    return isinstance(last, ast.Return) or (isinstance(last, ast.If) and _returns(last.body)
+                                            and _returns(last.orelse))
+
+
+def _branch(parsed, builder, env, stmt, then_body, else_body, returning):
+    """Emit an `if`; merge what its branches assign (or, if `returning`, return)."""
+    test = builder.atom(stmt.test, env)
+    if isinstance(test, ast.Constant):  # decided now: only the branch taken exists
+        return statements(parsed, builder, env, then_body if test.value else else_body)
+    envs = (dict(env), dict(env))
+    then_stmts, then_result = builder.in_block(lambda: statements(parsed, builder, envs[0], then_body))
+    else_stmts, else_result = builder.in_block(lambda: statements(parsed, builder, envs[1], else_body))
+    builder.lineno = stmt.lineno
+    if returning:
+        if isinstance(then_result, ast.Tuple) != isinstance(else_result, ast.Tuple) or (
+                isinstance(then_result, ast.Tuple) and len(then_result.elts) != len(else_result.elts)):
+            raise parsed.error(stmt, "the branches return values of different shapes; return the same kind.")
+        pairs = list(zip(then_result.elts, else_result.elts)) if isinstance(then_result, ast.Tuple) \
+            else [(then_result, else_result)]
+        merged = [_merge(builder, "result", a, b, then_stmts, else_stmts) for a, b in pairs]
+        result = ast.Tuple(elts=merged, ctx=ast.Load()) if isinstance(then_result, ast.Tuple) else merged[0]
+    else:
+        result = None
+        for var in sorted(set(envs[0]) | set(envs[1])):
+            a, b = envs[0].get(var), envs[1].get(var)
+            if a is None or b is None:  # assigned on one path only: not usable after the `if`
+                env.pop(var, None)
+            else:
+                env[var] = _merge(builder, var, a, b, then_stmts, else_stmts)
+    builder.stmts.append(ir.branch(test, then_stmts or [ast.Pass()], else_stmts, stmt.lineno))
+    return result
+
+
+def _merge(builder, var, a, b, then_stmts, else_stmts):
+    """One name for `a` (then branch) and `b` (else branch): a copy at the end of each."""
+    if ir.atom_key(a) == ir.atom_key(b):
+        return a
+    merged = builder.namer.fresh(var)
+    then_stmts.append(ir.assign(merged, _copy(a), builder.lineno))
+    else_stmts.append(ir.assign(merged, _copy(b), builder.lineno))
+    return ir.name(merged)
 
 
 def _check_defined(parsed, stmt, env):
     read = ir.names_used(stmt.value) if getattr(stmt, "value", None) is not None else []
+    if isinstance(stmt, ast.If):
+        read = ir.names_used(stmt.test)
     if isinstance(stmt, ast.AugAssign):
         read.append(stmt.target.id)
     for var in read:

@@ -38,7 +38,7 @@ def _copy_atom(atom):
 
 
 def _assignments(stmts):
-    return (s for s in stmts if isinstance(s, ast.Assign))
+    return ir.assignments(stmts)
 
 
 def fold_constants(stmts):
@@ -165,7 +165,8 @@ def simplify(stmts, floats=()):
     """Algebraic identities: x*1, x+0, 0*x, x/1, x**1, --x, x + -y, -x + y, x * (1/y),
     (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
     floats = float_names(stmts, floats)
-    defined = {}  # name -> (func, args) of its simplified definition
+    merged = ir.merged_names(stmts)
+    defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
         for _ in range(4):
@@ -175,20 +176,42 @@ def simplify(stmts, floats=()):
                 break
             stmt.value = better
             func, args = ir.operation(better)
-        defined[ir.target(stmt)] = (func, args)
+        if ir.target(stmt) not in merged:
+            defined[ir.target(stmt)] = (func, args)
     return stmts
 
 
-def propagate_copies(stmts):
-    """Drop `a = b` (b a name or constant) and read b wherever a was read."""
-    mapping, kept = {}, []
+def propagate_copies(stmts, _mapping=None, _merged=None):
+    """Drop `a = b` (b a name or constant) and read b wherever a was read.
+
+    Copies learnt in a branch hold only there; the copies that merge the
+    branches of an `if` are kept.
+    """
+    merged = ir.merged_names(stmts) if _merged is None else _merged
+    mapping, kept = dict(_mapping or {}), []
     for stmt in stmts:
         if mapping:
             substitute_names(stmt, mapping)
-        if isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value):
+        if isinstance(stmt, ast.If):
+            stmt.body = propagate_copies(stmt.body, mapping, merged)
+            stmt.orelse = propagate_copies(stmt.orelse, mapping, merged)
+        elif isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value) and ir.target(stmt) not in merged:
             mapping[ir.target(stmt)] = stmt.value
-        else:
-            kept.append(stmt)
+            continue
+        kept.append(stmt)
+    return kept
+
+
+def prune_branches(stmts):
+    """An `if` on a constant is its taken branch."""
+    kept = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.If):
+            if isinstance(stmt.test, ast.Constant):
+                kept.extend(prune_branches(stmt.body if stmt.test.value else stmt.orelse))
+                continue
+            stmt.body, stmt.orelse = prune_branches(stmt.body), prune_branches(stmt.orelse)
+        kept.append(stmt)
     return kept
 
 
@@ -198,10 +221,19 @@ def eliminate_common_subexpressions(stmts):
     Reads are renamed as the pass goes, so duplicates of duplicates are found
     in the same pass.
     """
-    first, renamed = {}, {}
+    _cse(stmts, {}, {})
+    return stmts
+
+
+def _cse(stmts, first, renamed):
+    first, renamed = dict(first), dict(renamed)  # what a branch computes is not available after it
     for stmt in stmts:
         if renamed:
             substitute_names(stmt, renamed)
+        if isinstance(stmt, ast.If):
+            _cse(stmt.body, first, renamed)
+            _cse(stmt.orelse, first, renamed)
+            continue
         if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value):
             continue
         key = ir.key(stmt.value)
@@ -210,12 +242,15 @@ def eliminate_common_subexpressions(stmts):
             stmt.value = ir.name(first[key])
         else:
             first[key] = ir.target(stmt)
-    return stmts
 
 
-def eliminate_dead_code(stmts):
-    """Keep only statements whose result reaches the return."""
-    live, kept = set(), []
+def eliminate_dead_code(stmts, live=None):
+    """Keep only statements whose result reaches the return.
+
+    `live` holds the names needed after `stmts`; it is updated to those needed before.
+    """
+    live = set() if live is None else live
+    kept = []
     for stmt in reversed(stmts):
         if isinstance(stmt, ast.Assign):
             if ir.target(stmt) not in live:
@@ -223,6 +258,13 @@ def eliminate_dead_code(stmts):
             live.update(ir.names_used(stmt.value))
         elif isinstance(stmt, ast.Return):
             live.update(ir.names_used(stmt))
+        elif isinstance(stmt, ast.If):
+            live_then, live_else = set(live), set(live)
+            stmt.body = eliminate_dead_code(stmt.body, live_then)
+            stmt.orelse = eliminate_dead_code(stmt.orelse, live_else)
+            if not any(isinstance(s, (ast.Assign, ast.If)) for s in stmt.body + stmt.orelse):
+                continue
+            live |= live_then | live_else | set(ir.names_used(stmt))
         kept.append(stmt)
     return kept[::-1]
 
@@ -238,6 +280,8 @@ def reduce_strength(stmts, namer):
     """Small integer powers as products: `t ** 2` costs about 3.5x `t * t`."""
     out = []
     for stmt in stmts:
+        if isinstance(stmt, ast.If):
+            stmt.body, stmt.orelse = reduce_strength(stmt.body, namer), reduce_strength(stmt.orelse, namer)
         if isinstance(stmt, ast.Assign):
             func, args = ir.operation(stmt.value)
             n = _integer_exponent(args[1]) if func in (operator.pow, math.pow) and len(args) == 2 else None
@@ -269,6 +313,7 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
         stmts = fold_constants(stmts)
         stmts = simplify(stmts, floats)
         stmts = propagate_copies(stmts)
+        stmts = prune_branches(stmts)
         stmts = eliminate_common_subexpressions(stmts)
         stmts = propagate_copies(stmts)
         stmts = reduce_strength(stmts, namer)

@@ -61,7 +61,8 @@ class ParsedFunction:
 # with the explanation below (or a generic one).
 _ALLOWED = (
     ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.AnnAssign,
-    ast.Return, ast.Pass, ast.Expr, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call,
+    ast.Return, ast.Pass, ast.Expr, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.If, ast.IfExp,
+    ast.BoolOp, ast.boolop,
     ast.Name, ast.Constant, ast.Attribute, ast.Tuple, ast.Load, ast.Store,
     ast.operator, ast.unaryop, ast.cmpop,
 )
@@ -70,9 +71,6 @@ _REFUSED = {
     ast.With: "'with' statements are not supported; move the context manager out of the function.",
     ast.For: "loops are not supported yet; unroll the loop or compute the loop outside and pass its result in.",
     ast.While: "loops are not supported yet; unroll the loop or compute the loop outside and pass its result in.",
-    ast.If: "branches are not supported yet; use min/max/abs or split the function at the branch.",
-    ast.IfExp: "conditional expressions are not supported yet; use min/max/abs or split the function.",
-    ast.BoolOp: "'and'/'or' are not supported yet; compute the condition outside the function.",
     ast.Lambda: "lambda expressions are not supported inside the function; define a module-level function.",
     ast.FunctionDef: "nested function definitions are not supported yet; define the helper at module level.",
     ast.AsyncFunctionDef: "async functions cannot be differentiated; write a plain function.",
@@ -198,8 +196,6 @@ def _fence(parsed):
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
             if not (isinstance(node.value, str) and _is_docstring(parsed.tree, node)):
                 raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers are supported.")
-        if isinstance(node, ast.Compare) and len(node.ops) > 1:
-            raise parsed.error(node, "chained comparisons are not supported; compare two values at a time.")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:

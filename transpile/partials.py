@@ -15,7 +15,7 @@ from .normalize import check_rule
 def active_names(parsed, primal, sources):
     """Names whose value depends differentiably on a name in `sources`."""
     active = set(sources)
-    for stmt in primal:
+    for stmt in ir.assignments(primal):
         _, args = ir.operation(stmt.value)
         if any(isinstance(a, ast.Name) and a.id in active for a in args):
             rule = check_rule(parsed, stmt)
