@@ -180,3 +180,38 @@ def calls_user_functions(x, y):
 
 
 CORPUS.append(calls_user_functions)
+
+
+def branches(x, y):
+    if x > y:
+        z = x * y
+        w = z + math.sin(x)
+    elif x > 0.5 and y < 2.0:
+        z = x - y
+        w = z * z
+    else:
+        return x * x * y
+    a = z * 2.0 if z > 0 else -z
+    return a * w + (0.3 < x < 1.3) * x
+
+
+def early_returns(x, y):
+    if x < 0.4:
+        return math.exp(x) * y
+    t = x * y
+    if t > 0.9:
+        t = t * t
+        if y > 1.0:
+            return t + y
+    return math.log(t + 1.0) + x
+
+
+def branch_in_helper(x):
+    return x if x > 0.8 else 2.0 * x * x
+
+
+def uses_branchy_helper(x, y):
+    return branch_in_helper(x * y) + branch_in_helper(y)
+
+
+CORPUS.extend([branches, early_returns, uses_branchy_helper])

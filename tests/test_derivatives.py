@@ -106,3 +106,14 @@ def test_second_order_code_is_also_optimized():
 def test_jacobian_uses_defaults_like_the_function():
     full = tp.jacobian(functions.defaults, wrt=0)(1.5, 2.0)
     assert float(tp.jacobian(functions.defaults, wrt=0)(1.5)) == float(full) == pytest.approx(6.0)
+
+
+def test_higher_orders_through_branches():
+    f = functions.early_returns
+    for point in ((0.3, 1.2), (0.9, 1.5), (1.2, 0.5)):
+        first = tp.grad(f)
+        h = 1e-5
+        expected = (first(point[0] + h, point[1]) - first(point[0] - h, point[1])) / (2 * h)
+        assert tp.grad(first)(*point) == pytest.approx(expected, rel=1e-6, abs=1e-8)
+        hessian = tp.hessian(f, wrt=(0, 1))(*point)
+        assert numpy.allclose(hessian, hessian.T, rtol=1e-9, atol=1e-12)

@@ -63,4 +63,7 @@ def test_gradient_names_follow_the_parameters(func):
     tree = ast.parse(tp.source(func, wrt=tuple(params)))
     returned = tree.body[-1].body[-1].value
     names = [e.id for e in returned.elts if isinstance(e, ast.Name)]
-    assert all(n in params or n in ("d" + p for p in params) for n in names), (names, params)
+    import re
+
+    # `dx`, or a version of it (`dx_2`) where branches assign it in several places
+    assert all(n in params or any(re.fullmatch(rf"d{p}(_\d+)?", n) for p in params) for n in names), (names, params)

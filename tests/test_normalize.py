@@ -15,7 +15,9 @@ def run(stmts, params, args):
     """Execute a normalized body as a function of `params`."""
     import math
 
-    text = f"def g({', '.join(params)}):\n" + "".join(f"    {ast.unparse(s)}\n" for s in stmts)
+    import textwrap
+
+    text = f"def g({', '.join(params)}):\n" + "".join(textwrap.indent(ast.unparse(s), "    ") + "\n" for s in stmts)
     namespace = {"math": math}
     exec(text, namespace)
     return namespace["g"](*args)
