@@ -184,9 +184,10 @@ def simplify(stmts, floats=()):
 def propagate_copies(stmts, _mapping=None, _merged=None):
     """Drop `a = b` (b a name or constant) and read b wherever a was read.
 
-    Copies learnt in a branch hold only there; the copies that merge the
-    branches of an `if` are kept.
+    Copies learnt in a branch are applied there and kept (code after the `if`
+    may read them, under the same condition); merging copies are kept.
     """
+    nested = _merged is not None
     merged = ir.merged_names(stmts) if _merged is None else _merged
     mapping, kept = dict(_mapping or {}), []
     for stmt in stmts:
@@ -197,7 +198,8 @@ def propagate_copies(stmts, _mapping=None, _merged=None):
             stmt.orelse = propagate_copies(stmt.orelse, mapping, merged)
         elif isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value) and ir.target(stmt) not in merged:
             mapping[ir.target(stmt)] = stmt.value
-            continue
+            if not nested:
+                continue
         kept.append(stmt)
     return kept
 
