@@ -136,14 +136,22 @@ def build(func, args):
 _READ_FIELDS = {
     ast.Assign: ("value",), ast.AugAssign: ("target", "value"), ast.Return: ("value",),
     ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Compare: ("left", "comparators"),
-    ast.Call: ("args",), ast.Tuple: ("elts",), ast.If: ("test",),
+    ast.Call: ("args",), ast.Tuple: ("elts",), ast.If: ("test",), ast.While: ("test",), ast.For: ("iter",),
+    ast.Expr: ("value",), ast.Attribute: ("value",),
 }
+TAPE_METHODS = ("append", "pop")  # `stack.append(x)`, `x = stack.pop()`: the reverse sweep's tape
+
+
+def _read_fields(node):
+    if type(node) is ast.Call and isinstance(node.func, ast.Attribute) and node.func.attr in TAPE_METHODS:
+        return ("func", "args")  # the tape is a variable read; a callee like `math.sin` is not
+    return _READ_FIELDS.get(type(node), ())
 
 
 def replace_reads(node, replacement):
     """Replace, in place, each read `Name` n inside `node` for which
     `replacement(n.id)` returns a node (callees and targets are not reads)."""
-    for field in _READ_FIELDS.get(type(node), ()):
+    for field in _read_fields(node):
         value = getattr(node, field)
         items = value if isinstance(value, list) else [value]
         for i, item in enumerate(items):
@@ -165,7 +173,7 @@ def names_used(node):
     found = []
 
     def visit(n):
-        for field in _READ_FIELDS.get(type(n), ()):
+        for field in _read_fields(n):
             value = getattr(n, field)
             for item in value if isinstance(value, list) else [value]:
                 if type(item) is ast.Name:
@@ -198,17 +206,29 @@ def key(rhs):
 def signature(stmts):
     """A cheap value that changes whenever a pass changes `stmts`."""
     return tuple((target(s), key(s.value)) if isinstance(s, ast.Assign) else
-                 ("if", tuple(names_used(s)), signature(s.body), signature(s.orelse)) if isinstance(s, ast.If) else
-                 (type(s).__name__, tuple(names_used(s))) for s in stmts)
+                 (type(s).__name__, tuple(names_used(s)), tuple(signature(b) for b in blocks(s))) for s in stmts)
+
+
+def blocks(stmt):
+    """The statement lists nested in `stmt` (an if's branches, a loop's body)."""
+    if isinstance(stmt, ast.If):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, (ast.For, ast.While)):
+        return [stmt.body]
+    return []
 
 
 def walk(stmts):
-    """Every statement, nested blocks included, in program order (an `if` before its branches)."""
+    """Every statement, nested blocks included, in program order (a compound statement before its blocks)."""
     for stmt in stmts:
         yield stmt
-        if isinstance(stmt, ast.If):
-            yield from walk(stmt.body)
-            yield from walk(stmt.orelse)
+        for block in blocks(stmt):
+            yield from walk(block)
+
+
+def is_pure(stmt):
+    """Whether an assignment may be moved, merged or dropped (a tape pop may not)."""
+    return operation(stmt.value)[0] is not None
 
 
 def assignments(stmts):
@@ -222,6 +242,15 @@ def merged_names(stmts):
     for stmt in assignments(stmts):
         counts[target(stmt)] = counts.get(target(stmt), 0) + 1
     return {name for name, count in counts.items() if count > 1}
+
+
+def loop(index, bounds, body, lineno=None):
+    """`for index in range(*bounds): body`."""
+    stmt = ast.For(target=ast.Name(id=index, ctx=ast.Store()),
+                   iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=list(bounds), keywords=[]),
+                   body=body, orelse=[])
+    stmt.lineno = lineno
+    return stmt
 
 
 def branch(test, body, orelse, lineno=None):
