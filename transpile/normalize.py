@@ -182,6 +182,8 @@ def statements(parsed, builder, env, body=None):
                                                 "remove it.")
                 return _branch(parsed, builder, env, stmt, stmt.body, stmt.orelse, returning=True)
             _branch(parsed, builder, env, stmt, stmt.body, stmt.orelse, returning=False)
+        elif isinstance(stmt, (ast.For, ast.While)):
+            _loop(parsed, builder, env, stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             _assignment(parsed, stmt, builder, env)
         elif isinstance(stmt, ast.Expr):
@@ -213,6 +215,53 @@ def _single_exit(body):
                                             orelse=_single_exit(stmt.orelse)), stmt)
             body = body[:index] + [stmt] + body[index + 1:]
     return body
+
+
+def _loop(parsed, builder, env, stmt):
+    """Emit a loop.  A variable the body rebinds and that exists before it is *carried*: one
+    name (assigned before the loop and at the end of each pass) holds its value at the top
+    of every pass.  Variables first assigned inside the loop are not available after it."""
+    namer = builder.namer
+    if isinstance(stmt, ast.For):
+        bounds = [builder.atom(a, env) for a in stmt.iter.args]
+        bounds = [ir.const(0)] + bounds if len(bounds) == 1 else bounds
+    assigned = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    carried = {var: namer.fresh(var) for var in sorted(assigned) if var in env}
+    for var, name in carried.items():
+        builder.emit(name, _copy(env[var]))
+    inner = dict(env)
+    inner.update({var: ir.name(name) for var, name in carried.items()})
+
+    def test():  # a while loop's test, on the carried values; `go` holds it
+        builder.emit(go, _copy(builder.atom(stmt.test, {**inner, **{v: ir.name(n) for v, n in carried.items()}})))
+
+    if isinstance(stmt, ast.For):
+        index = namer.fresh(stmt.target.id)
+        inner[stmt.target.id] = ir.name(index)
+    else:
+        go = namer.fresh("go", temporary=True)
+        test()
+
+    def body():
+        statements(parsed, builder, inner, stmt.body)
+        for var, name in carried.items():
+            if ir.atom_key(inner[var]) != ir.atom_key(ir.name(name)):
+                builder.emit(name, _copy(inner[var]))
+        if isinstance(stmt, ast.While):
+            test()
+
+    stmts, _ = builder.in_block(body)
+    builder.lineno = stmt.lineno
+    if isinstance(stmt, ast.For):
+        builder.stmts.append(ir.loop(index, bounds, stmts, stmt.lineno))
+    else:
+        loop = ast.While(test=ir.name(go), body=stmts, orelse=[])
+        loop.lineno = stmt.lineno
+        builder.stmts.append(loop)
+    for var, name in carried.items():
+        env[var] = ir.name(name)
+    for var in assigned - set(carried):
+        env.pop(var, None)
 
 
 def _returns(body):
@@ -265,8 +314,10 @@ def _merge(builder, var, a, b, then_stmts, else_stmts):
 
 def _check_defined(parsed, stmt, env):
     read = ir.names_used(stmt.value) if getattr(stmt, "value", None) is not None else []
-    if isinstance(stmt, ast.If):
+    if isinstance(stmt, (ast.If, ast.While)):
         read = ir.names_used(stmt.test)
+    elif isinstance(stmt, ast.For):
+        read = [n for a in stmt.iter.args for n in ir.names_used(a)]
     if isinstance(stmt, ast.AugAssign):
         read.append(stmt.target.id)
     for var in read:

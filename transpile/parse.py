@@ -62,6 +62,7 @@ class ParsedFunction:
 _ALLOWED = (
     ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.AnnAssign,
     ast.Return, ast.Pass, ast.Expr, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.If, ast.IfExp,
+    ast.For, ast.While,
     ast.BoolOp, ast.boolop,
     ast.Name, ast.Constant, ast.Attribute, ast.Tuple, ast.Load, ast.Store,
     ast.operator, ast.unaryop, ast.cmpop,
@@ -69,8 +70,10 @@ _ALLOWED = (
 _REFUSED = {
     ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
     ast.With: "'with' statements are not supported; move the context manager out of the function.",
-    ast.For: "loops are not supported yet; unroll the loop or compute the loop outside and pass its result in.",
-    ast.While: "loops are not supported yet; unroll the loop or compute the loop outside and pass its result in.",
+    ast.For: "loops are not supported yet; unroll the loop or compute it outside and pass its result in.",
+    ast.While: "loops are not supported yet; unroll the loop or compute it outside and pass its result in.",
+    ast.Break: "'break' is not supported yet; put the exit condition in a while loop's test.",
+    ast.Continue: "'continue' is not supported yet; put the rest of the loop body under an if.",
     ast.Lambda: "lambda expressions are not supported inside the function; define a module-level function.",
     ast.FunctionDef: "nested function definitions are not supported yet; define the helper at module level.",
     ast.AsyncFunctionDef: "async functions cannot be differentiated; write a plain function.",
@@ -191,6 +194,15 @@ def _fence(parsed):
             raise parsed.error(node, _REFUSED[type(node)])
         if not isinstance(node, _ALLOWED) and type(node) not in (ast.Module,):
             raise parsed.error(node, f"'{type(node).__name__}' is not supported in a differentiable function.")
+        if isinstance(node, (ast.For, ast.While)) and node.orelse:
+            raise parsed.error(node, "a loop's 'else' block is not supported; move it after the loop.")
+        if isinstance(node, ast.For) and not (
+                isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call)
+                and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range"
+                and 1 <= len(node.iter.args) <= 3 and not node.iter.keywords):
+            raise parsed.error(node, "only 'for NAME in range(...)' loops are supported yet; index a range.")
+        if isinstance(node, ast.Return) and any(isinstance(a, (ast.For, ast.While)) for a in _ancestors(parsed, node)):
+            raise parsed.error(node, "'return' inside a loop is not supported; assign a result and return after it.")
         if isinstance(node, ast.Call) and node.keywords:
             raise parsed.error(node, "keyword arguments in calls are not supported yet; pass them by position.")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
@@ -202,6 +214,23 @@ def _fence(parsed):
                 for sub in ast.walk(t):
                     if isinstance(sub, ast.Attribute):
                         raise parsed.error(sub, "assigning to an attribute is not supported; use a local variable.")
+
+
+def _ancestors(parsed, target):
+    """The nodes enclosing `target` in the function."""
+    chain = []
+
+    def find(node):
+        if node is target:
+            return True
+        for child in ast.iter_child_nodes(node):
+            if find(child):
+                chain.append(node)
+                return True
+        return False
+
+    find(parsed.tree)
+    return chain
 
 
 def _is_docstring(fdef, node):
@@ -290,6 +319,14 @@ class _Resolver(ast.NodeTransformer):
         placeholder = f"__call_{len(self.parsed.callees)}_{func.__name__}"
         self.parsed.callees[placeholder] = parse(func, self.calling)
         return placeholder
+
+    def visit_For(self, node):
+        """`range` stays `range` (only loop bounds may call it); the rest resolves as usual."""
+        if self._lookup(node.iter.func) is not range:
+            raise self.parsed.error(node.iter, "'range' is redefined here; loops must iterate over the builtin.")
+        node.iter.args = [self.visit(a) for a in node.iter.args]
+        node.body = [self.visit(s) for s in node.body]
+        return node
 
     def visit_Call(self, node):
         value = self._chain(node.func)
