@@ -185,3 +185,36 @@ def test_repeated_grad_of_a_function_with_callees_is_a_memory_hit():
     tp.grad(functions.calls_user_functions)
     assert load.STATS["memory_hits"] == before["memory_hits"] + 1
     assert load.STATS["generated"] == before["generated"]
+
+
+def test_constants_read_through_objects_and_nested_modules_are_watched(tmp_path):
+    module = import_from(write_module(tmp_path, "ns_mod", "import types\n"
+                                      "cfg = types.SimpleNamespace(k=2.0)\n"
+                                      "class Settings:\n    k = 3.0\n"
+                                      "def f(x):\n    return cfg.k * x * x + Settings.k * x\n"))
+    assert tp.grad(module.f)(1.0) == 7.0
+    module.cfg.k = 10.0
+    assert tp.grad(module.f)(1.0) == 23.0
+    module.Settings.k = 1.0
+    assert tp.grad(module.f)(1.0) == 21.0
+
+
+def test_defaults_of_an_inlined_callee_are_watched(tmp_path):
+    module = import_from(write_module(tmp_path, "defaults_mod", "def helper(x, s=2.0):\n    return s * x\n"
+                                                               "def f(x):\n    return helper(x) * x\n"))
+    assert tp.grad(module.f)(1.0) == 4.0
+    module.helper.__defaults__ = (3.0,)
+    assert tp.grad(module.f)(1.0) == 6.0
+    key = load.cache_key(module.f, ("opts",))
+    module.helper.__defaults__ = (5.0,)
+    assert load.cache_key(module.f, ("opts",)) != key
+
+
+def test_registering_a_rule_invalidates_what_is_in_memory(tmp_path):
+    from transpile import rules
+
+    module = import_from(write_module(tmp_path, "rule_mem", "def bump(x):\n    return x * x\n"
+                                                           "def f(x):\n    return bump(x) + x\n"))
+    assert tp.grad(module.f)(3.0) == 7.0  # bump inlined
+    rules.defpartials(module.bump, "x", "10.0")  # from now on bump is called and uses this rule
+    assert tp.grad(module.f)(3.0) == 11.0

@@ -52,8 +52,10 @@ def lookup(func, request):
     they were baked into the generated code.
     """
     try:
-        loaded, source, reads = _memory[func][request]
+        loaded, source, reads, generation = _memory[func][request]
     except (KeyError, TypeError):
+        return None
+    if generation != rules.generation():  # a rule was registered since: it may change the code
         return None
     for container, var, value in reads:  # the same objects still bound: nothing baked in went stale
         if container.get(var, _MISSING) is not value:
@@ -91,7 +93,7 @@ def get(func, options, generate, alias=None):
         per_function = _memory.setdefault(func, {})
     except TypeError:  # not weak-referenceable: no memory cache for it
         return loaded, source
-    per_function[options] = (loaded, source, reads)
+    per_function[options] = (loaded, source, reads, rules.generation())
     if alias is not None:
         per_function[alias] = per_function[options]
     return loaded, source
@@ -150,11 +152,21 @@ class _Cell:
             return default
 
 
+class _Attributes:
+    """An object's attributes seen as a mapping (`cfg.k`, `helper.__defaults__`)."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def get(self, var, default):
+        return getattr(self.obj, var, default)
+
+
 def environment(func, _seen=frozenset(), reads=None):
     """What `func` reads from outside, as comparable tokens: each global or
-    closure variable it names, the numbers and functions it can reach through
-    modules (`config.SCALE`, `helpers.f`), and, for each user function it can
-    call, that function's code and environment in turn.
+    closure variable it names, what it can reach from them by attributes
+    (`config.SCALE`, `pkg.sub.K`, `cfg.k`, `helpers.f`), and, for each user
+    function it can call, that function's code, defaults and environment.
 
     If `reads` is a list, each (mapping, name, object) read is appended, so a
     later check can tell in a few identity tests whether anything changed.
@@ -171,22 +183,35 @@ def environment(func, _seen=frozenset(), reads=None):
             continue
         if reads is not None:
             reads.append((container, var, value))
-        if isinstance(value, types.ModuleType):
-            reachable = [(a, vars(value).get(a, _MISSING)) for a in names]
-            reachable = [(a, v) for a, v in reachable if isinstance(v, numbers.Number) or _is_function(v)]
-            if reads is not None:
-                reads.extend((vars(value), a, v) for a, v in reachable)
-            tokens.append((var, value.__name__, tuple((a, _token(v, seen, reads)) for a, v in reachable)))
-        else:
-            tokens.append((var, _token(value, seen, reads)))
+        tokens.append((var, _token(value, seen, reads, names)))
     return tuple(tokens)
+
+
+def _reachable(obj, names, seen, reads):
+    """Tokens of the attributes of `obj` whose names the code mentions (it may read `obj.name`)."""
+    view = _Attributes(obj)
+    tokens = []
+    for attr in names:
+        value = view.get(attr, _MISSING)
+        if value is _MISSING or not (isinstance(value, (numbers.Number, types.ModuleType)) or _is_function(value)
+                                     or _is_namespace(value)):
+            continue
+        if reads is not None:
+            reads.append((view, attr, value))
+        tokens.append((attr, _token(value, seen, reads, names)))
+    return tuple(tokens)
+
+
+def _is_namespace(value):
+    """Objects a constant may be read through: modules, classes, instances with attributes."""
+    return isinstance(value, (types.ModuleType, type)) or hasattr(value, "__dict__") and not callable(value)
 
 
 def _is_function(value):
     return isinstance(inspect.unwrap(value) if hasattr(value, "__wrapped__") else value, types.FunctionType)
 
 
-def _token(value, seen, reads=None):
+def _token(value, seen, reads=None, names=()):
     if isinstance(value, numbers.Number):
         return repr(value)
     try:
@@ -199,8 +224,14 @@ def _token(value, seen, reads=None):
         function = inspect.unwrap(value) if hasattr(value, "__wrapped__") else value
         if function in seen:
             return ("recursive", function.__qualname__)
+        if reads is not None:  # an inlined callee's defaults are baked in too
+            reads.append((_Attributes(function), "__defaults__", function.__defaults__))
+            reads.append((_Attributes(function), "__kwdefaults__", function.__kwdefaults__))
         return (function.__module__, function.__qualname__, _code_digest(function.__code__),
-                environment(function, seen, reads))
+                repr(function.__defaults__), repr(function.__kwdefaults__), environment(function, seen, reads))
+    if _is_namespace(value) and id(value) not in seen:
+        return (f"{type(value).__module__}.{type(value).__qualname__}", getattr(value, "__name__", ""),
+                _reachable(value, names, seen | {id(value)}, reads))
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 

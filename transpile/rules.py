@@ -190,6 +190,11 @@ def fingerprint():
 _fingerprint_cache = {}
 
 
+def generation():
+    """A number that changes whenever a rule is registered."""
+    return _generation[0]
+
+
 def rule_for(func, arity):
     """The Rule for `func` called with `arity` arguments, or None."""
     try:
