@@ -117,3 +117,17 @@ def test_very_long_expressions_transpile(tmp_path):
     terms = " + ".join(f"{i}.0 * x * x" for i in range(1, 700))
     module = import_source(f"def f(x):\n    return {terms}\n", tmp_path, "long")
     assert tp.grad(module.f)(1.0) == pytest.approx(sum(2.0 * i for i in range(1, 700)))
+
+
+def test_a_file_edited_after_import_is_refused(tmp_path):
+    from .helpers import import_source
+
+    module = import_source("def f(x, y):\n    return x * y\n", tmp_path, "edited")
+    path = module.__file__
+    with open(path, "w") as handle:
+        handle.write("def f(x, y):\n    return x * y * y\n")
+    import linecache
+
+    linecache.checkcache(path)
+    with pytest.raises(tp.TranspileError, match="reload the module"):
+        tp.grad(module.f, wrt=1)

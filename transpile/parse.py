@@ -127,7 +127,51 @@ def _source_of(func):
         raise SourceUnavailableError(
             f"cannot differentiate '{name}' ({func.__code__.co_filename}, line {func.__code__.co_firstlineno}): "
             f"its source is not available ({exc}); define it in a file, not in an interactive session.") from None
-    return filename, max(first, 1), _dedent(lines)
+    text = _dedent(lines)
+    if not _matches_code(func, text):
+        raise SourceUnavailableError(
+            f"cannot differentiate '{name}' ({filename}, line {first}): the file changed since the function was "
+            "defined, so its source is not what it runs; reload the module.")
+    return filename, max(first, 1), text
+
+
+def _matches_code(func, text):
+    """Whether compiling `text` gives `func`'s bytecode (an edited, unreloaded file does not)."""
+    code = func.__code__
+    cells = "".join(f"    {var} = None\n" for var in code.co_freevars)  # closures compile as closures
+    wrapped = f"def __transpile_outer__():\n{cells}" + "".join("    " + line + "\n" for line in text.splitlines()) \
+        if cells else text
+    try:
+        compiled = compile(wrapped, code.co_filename, "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    pending, wanted = [compiled], _shape(code)
+    while pending:
+        candidate = pending.pop()
+        if candidate.co_name == code.co_name and _shape(candidate) == wanted:
+            return True
+        pending.extend(c for c in candidate.co_consts if isinstance(c, types.CodeType))
+    return False
+
+
+_SHAPE_OPS = ("BINARY_OP", "COMPARE_OP", "UNARY_", "LOAD_CONST", "LOAD_FAST", "STORE_FAST", "LOAD_GLOBAL",
+              "LOAD_DEREF", "LOAD_ATTR", "LOAD_METHOD", "RETURN")
+
+
+def _shape(code):
+    """The operations, names and constants of some bytecode, without details the compiler
+    may choose differently for the same source (`LOAD_METHOD` or `LOAD_ATTR`, NULL pushes)."""
+    import dis
+
+    import re
+
+    def name(argrepr):  # `_C__y` in a class body is `__y` compiled alone; nested code differs by address
+        if argrepr.startswith("<code object"):
+            return "<code>"
+        return re.sub(r"^_[^_]\w*?(__[^_]\w*)$", r"\1", argrepr.replace("NULL + ", "").split(" + ")[-1])
+
+    return tuple((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), name(op.argrepr))
+                 for op in dis.get_instructions(code) if op.opname.startswith(_SHAPE_OPS))
 
 
 def _dedent(lines):
