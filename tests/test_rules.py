@@ -393,10 +393,32 @@ def test_template_names_are_checked_when_registering():
     def mystery(x):
         return x
 
-    with pytest.raises(tp.TranspileError, match="unknown name 'helper'"):
+    with pytest.raises(tp.TranspileError, match="uses 'helper'"):
         tp.defpartials(mystery, "x", "helper(x)")
     with pytest.raises(tp.TranspileError, match="1 parameters but 2 partials"):
         tp.defpartials(mystery, "x", "1.0", "2.0")
+    with pytest.raises(tp.TranspileError, match="not a Python expression"):
+        tp.defpartials(mystery, "x", "1.0 +")
+    with pytest.raises(tp.TranspileError, match="names separated by commas"):
+        tp.defpartials(mystery, "x y", "1.0")
+    with pytest.raises(tp.TranspileError, match="takes 1 positional parameters"):
+        tp.defpartials(mystery, "x, y", "1.0", "1.0")
+    with pytest.raises(tp.TranspileError, match="not a function defined with def"):
+        tp.defpartials(lambda x: x, "x", "1.0")
+    assert mystery not in rules.SPELLING
+
+
+def test_template_names_mean_what_they_name_where_the_function_is_defined(tmp_path):
+    first = import_source("import transpile as tp\n"
+                          "@tp.defpartials('x', '1000.0')\ndef sig(x):\n    return 1000.0 * x\n", tmp_path, "sa")
+    second = import_source("import math, transpile as tp\n"
+                           "@tp.defpartials('x', '0.5 * (1.0 + math.tanh(0.5 * x))')\n"
+                           "def sig(x):\n    return 0.5 * (1.0 + math.tanh(0.5 * x))\n"
+                           "@tp.defpartials('x', 'sig(x)')\n"
+                           "def softplus(x):\n    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))\n"
+                           "def f(x):\n    return softplus(x)\n", tmp_path, "sb")
+    assert first.sig is not second.sig
+    assert tp.grad(second.f)(0.3) == pytest.approx(second.sig(0.3), rel=1e-12)
 
 
 def test_a_rejected_rule_leaves_nothing_registered():

@@ -51,53 +51,96 @@ EXTERNALS = {}  # spelling -> user function with a registered rule; bound into g
 
 
 
-def _template(text, params):
-    """Parse a partial: it may read the parameters, `out`, `math.*` and callables spelled in SPELLING."""
+def _template(text, params, namespace=None):
+    """Parse a partial: it may read the parameters, `out`, `math.*` and callables with rules.
+
+    With a `namespace` (the registering module's globals), a called name means
+    the object it names there, spelled as generated code calls it; without
+    one, names must already be spellings (`abs`, registered functions).
+    """
     if text is None:
         return None
-    tree = ast.parse(str(text), mode="eval").body
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise TranspileError(f"derivative template {text!r} is not a Python expression: {exc.msg}") from None
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in params and node.id not in ("math", "out") \
-                and node.id not in CALLABLES:
-            raise TranspileError(f"derivative template {text!r} uses unknown name {node.id!r}; it may use the "
-                                 "parameters, `out`, math functions and functions with registered rules")
+        if not isinstance(node, ast.Name) or node.id in params or node.id in ("math", "out"):
+            continue
+        if namespace is not None:
+            target = namespace.get(node.id, vars(builtins).get(node.id))
+            if target is not None and _hashable(target) and target in SPELLING and "." not in SPELLING[target]:
+                node.id = SPELLING[target]
+                continue
+        elif node.id in CALLABLES:
+            continue
+        raise TranspileError(f"derivative template {text!r} uses {node.id!r}, which is neither a parameter, "
+                             "`out`, a math function nor a function with a registered rule")
     return tree
 
 
-def partials(func, params, *derivatives):
-    """Register the partial derivatives of `func` called with `params`."""
-    names = tuple(p.strip() for p in params.split(","))
+def _hashable(value):
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _parameters(params):
+    names = tuple(p.strip() for p in str(params).split(","))
+    if not all(n.isidentifier() and n not in ("out", "math") for n in names):
+        raise TranspileError(f"parameters {params!r}: give names separated by commas, e.g. \"x, y\" "
+                             "(not 'out' or 'math')")
+    return names
+
+
+def partials(func, params, *derivatives, namespace=None):
+    """Register the partial derivatives of `func` called with `params` (one line of the table)."""
+    names = _parameters(params)
     if len(names) != len(derivatives):
         raise TranspileError(f"rule for {func!r}: {len(names)} parameters but {len(derivatives)} partials")
-    RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names) for d in derivatives))
+    RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names, namespace) for d in derivatives))
     _generation[0] += 1
 
 
 def defpartials(func, params=None, *derivatives):
     """Give a function of your own a derivative rule: transpile then calls it instead of reading it.
 
-    `params` names its parameters ("x, y"); each derivative is a Python
-    expression over them, `out` (the function's result), `math.*` and other
-    functions with rules.  `None` means zero.  The function must take and
-    return numbers.  Also a decorator: `@defpartials("x", "out * (1 - out)")`.
-    Generated code calls the function by its name; the loader binds it.
+    `params` names its positional parameters ("x, y"); each derivative is a
+    Python expression over them, `out` (the function's result), `math.*` and
+    functions with rules (looked up where `func` is defined).  `None` means
+    zero.  The function must take and return numbers.  Also a decorator:
+    `@defpartials("x", "out * (1 - out)")`.  Generated code calls the
+    function by name; the loader binds that name.  Raises TranspileError.
     """
     if isinstance(func, str):  # decorator form: defpartials("x", "...")
         return lambda f: defpartials(f, func, *((params,) + derivatives if params is not None else derivatives))
-    if func not in SPELLING:
+    import inspect
+    import types
+
+    if not isinstance(func, types.FunctionType) or not func.__name__.isidentifier():
+        raise TranspileError(f"defpartials: {func!r} is not a function defined with def; rules are for those.")
+    names = _parameters(params)
+    positional = [p.name for p in inspect.signature(func).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(names) != len(positional):
+        raise TranspileError(f"defpartials: {func.__name__} takes {len(positional)} positional parameters "
+                             f"({', '.join(positional)}), the rule names {len(names)}.")
+    new = func not in SPELLING
+    if new:
         name, count = func.__name__, 1
         while name in CALLABLES or name in dir(builtins) or name == "math":
             count += 1
             name = f"{func.__name__}_{count}"
         SPELLING[func] = name
         CALLABLES[name] = EXTERNALS[name] = func
-        try:
-            partials(func, params, *derivatives)
-        except TranspileError:  # leave no half-registered function behind
-            del SPELLING[func], CALLABLES[name], EXTERNALS[name]
-            raise
-    else:
-        partials(func, params, *derivatives)
+    try:
+        partials(func, params, *derivatives, namespace=func.__globals__)
+    except TranspileError:  # leave no half-registered function behind
+        if new:
+            del CALLABLES[SPELLING[func]], EXTERNALS[SPELLING[func]], SPELLING[func]
+        raise
     return func
 
 
