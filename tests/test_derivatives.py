@@ -117,3 +117,59 @@ def test_higher_orders_through_branches():
         assert tp.grad(first)(*point) == pytest.approx(expected, rel=1e-6, abs=1e-8)
         hessian = tp.hessian(f, wrt=(0, 1))(*point)
         assert numpy.allclose(hessian, hessian.T, rtol=1e-9, atol=1e-12)
+
+
+def test_jvp_and_vjp_fill_in_defaults_and_check_shapes():
+    value, tangent = tp.jvp(functions.defaults, (1.5,), (1.0,))
+    assert (value, tangent) == (functions.defaults(1.5), pytest.approx(6.0))
+    value, pullback = tp.vjp(functions.defaults, 1.5)
+    assert pullback(1.0) == (pytest.approx(6.0),)
+    _, pullback = tp.vjp(functions.vector_output, 0.7, 0.4)
+    with pytest.raises(tp.TranspileError, match="tuple of 3"):
+        pullback(1.0)
+    with pytest.raises(tp.TranspileError, match="tuples"):
+        tp.jvp(functions.quickstart, 0.3, 1.0)
+    with pytest.raises(tp.TranspileError, match="takes 2 positional"):
+        tp.jvp(functions.quickstart, (0.3, 2.0, 1.0), (1.0, 0.0, 0.0))
+
+
+def test_jacobian_counts_outputs_of_functions_with_branches():
+    column = tp.jacobian(functions.early_returns, wrt=0)(0.9, 1.5)
+    assert column.shape == () and float(column) == pytest.approx(tp.grad(functions.early_returns)(0.9, 1.5))
+
+
+def test_cached_functions_and_bound_methods():
+    import functools
+
+    from . import other_module
+
+    assert tp.grad(other_module.cached_square)(3.0) == 6.0
+
+    class Model:
+        def energy(self, x):
+            return x * x
+
+    with pytest.raises(tp.TranspileError, match="bound method"):
+        tp.grad(Model().energy)
+
+
+def test_a_parameter_hiding_a_called_builtin_is_refused(tmp_path):
+    from .helpers import import_source
+
+    module = import_source("def relu(x):\n    return max(x, 0.0)\n"
+                           "def f(x, max):\n    return relu(x) * max\n", tmp_path, "hiding")
+    with pytest.raises(tp.TranspileError, match="hides the function 'max'"):
+        tp.grad(module.f)
+
+
+def test_unknown_kind_is_an_error():
+    with pytest.raises(tp.TranspileError, match="kind="):
+        tp.source(functions.quickstart, kind="bogus")
+
+
+def test_forward_mode_needs_no_rule_where_no_tangent_flows(tmp_path):
+    from .helpers import import_source
+
+    module = import_source("import math\ndef f(x, n):\n    return x ** n / math.factorial(n)\n", tmp_path, "fact")
+    assert tp.grad(module.f, mode="forward")(0.5, 3) == pytest.approx(0.125)
+    assert tp.hessian(module.f)(0.5, 3) == pytest.approx(0.5)

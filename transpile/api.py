@@ -6,8 +6,9 @@ import types
 
 from . import load
 from .errors import TranspileError, WrtError
+from .normalize import normalize
 from .parse import parse
-from .pipeline import Options, generate
+from .pipeline import TITLES, Options, generate
 
 
 def _parameters(func):
@@ -47,6 +48,8 @@ def _resolve_wrt(func, wrt):
 
 def _transform(func, kind, wrt, optimize=True, mode="reverse"):
     """(loaded function, source); a repeated request is one dictionary look-up."""
+    if hasattr(func, "__wrapped__") and hasattr(func, "cache_info"):  # functools.cache: the function it wraps
+        func = inspect.unwrap(func)
     request = (kind, tuple(wrt) if isinstance(wrt, list) else wrt, optimize, mode)
     hit = load.lookup(func, request)
     if hit is not None:
@@ -56,6 +59,8 @@ def _transform(func, kind, wrt, optimize=True, mode="reverse"):
         parse(func)  # raises the located explanation
     if mode not in ("reverse", "forward"):
         raise TranspileError(f"mode={mode!r}: use 'reverse' or 'forward'.")
+    if kind not in TITLES:
+        raise TranspileError(f"kind={kind!r}: use one of {', '.join(TITLES)}.")
     positions, single = _resolve_wrt(func, wrt)
     options = Options(kind, positions, single, optimize, mode if kind in ("grad", "value_and_grad") else "reverse")
     return load.get(func, options, generate, alias=request)
@@ -88,11 +93,30 @@ def jvp(func, primals, tangents):
     `primals` and `tangents` are tuples of the same length; the derivative has
     the structure of func's output (a float, or a tuple of floats).
     """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TranspileError("jvp: primals and tangents are tuples, e.g. jvp(f, (x, y), (1.0, 0.0)).")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise TranspileError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent each.")
-    generated = _transform(func, "jvp", tuple(range(len(primals))))[0]
-    return generated(*primals, *tangents)
+    primals, count = _all_positional(func, primals, "jvp")
+    generated = _transform(func, "jvp", tuple(range(count)))[0]
+    return generated(*primals, *tangents, *([0.0] * (count - len(tangents))))
+
+
+def _all_positional(func, primals, who):
+    """`primals` completed with func's defaults, and the number of positional parameters."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        parse(func)  # raises the explanation
+    count = code.co_argcount
+    if len(primals) > count:
+        raise TranspileError(f"{who}: '{func.__name__}' takes {count} positional parameters, "
+                             f"got {len(primals)} primals.")
+    missing = count - len(primals)
+    defaults = func.__defaults__ or ()
+    if missing > len(defaults):
+        raise TranspileError(f"{who}: '{func.__name__}' needs {count - len(defaults)} primals at least.")
+    return primals + tuple(defaults[len(defaults) - missing:]) if missing else primals, count
 
 
 def vjp(func, *primals):
@@ -100,12 +124,20 @@ def vjp(func, *primals):
 
     The cotangent has the structure of func's output (a float, or a tuple).
     """
-    generated = _transform(func, "vjp", tuple(range(len(primals))))[0]
+    given = len(primals)
+    primals, count = _all_positional(func, tuple(primals), "vjp")
+    generated = _transform(func, "vjp", tuple(range(count)))[0]
     value = func(*primals)
 
     def pullback(cotangent):
-        cotangents = tuple(cotangent) if isinstance(value, tuple) else (cotangent,)
-        return generated(*primals, *cotangents)
+        if isinstance(value, tuple):
+            if not isinstance(cotangent, (tuple, list)) or len(cotangent) != len(value):
+                raise TranspileError(f"pullback: the output is a tuple of {len(value)}; give a cotangent "
+                                     "tuple of that length.")
+            cotangents = tuple(cotangent)
+        else:
+            cotangents = (cotangent,)
+        return generated(*primals, *cotangents)[:given]
 
     return value, pullback
 
@@ -122,7 +154,7 @@ def jacobian(func, wrt=0, mode="reverse"):
         raise TranspileError(f"mode={mode!r}: use 'reverse', 'forward' or 'auto'.")
     single = not isinstance(wrt, (tuple, list))
     wrt = (wrt,) if single else tuple(wrt)
-    returned = parse(func).tree.body[-1].value
+    returned = normalize(parse(func))[0][-1].value  # what every path returns, after branches merge
     outputs = len(returned.elts) if isinstance(returned, ast.Tuple) else 1
     shape = (outputs,) if isinstance(returned, ast.Tuple) else ()
     if mode == "forward" or (mode == "auto" and len(wrt) <= outputs):

@@ -74,7 +74,8 @@ class Builder:
             if isinstance(expr.func, ast.Name) and expr.func.id in callees:
                 return self.inline(callees[expr.func.id], args, expr)
             return ast.Call(func=expr.func, args=args, keywords=[])
-        raise TypeError(f"cannot normalize {ast.dump(expr)}")  # the fence keeps users from here
+        raise (self.parsed.error(expr, f"'{ast.unparse(expr)}' is not supported here.") if self.parsed
+               else TypeError(f"cannot normalize {ast.dump(expr)}"))
 
     def in_block(self, produce):
         """Run `produce()` emitting into a fresh list; returns (statements, its result)."""
@@ -105,6 +106,9 @@ class Builder:
         """Emit the body of a called user function with its parameters bound to `args`; returns its result."""
         caller, lineno = self.parsed, self.lineno
         params = callee.params
+        positional = [a.arg for a in callee.tree.args.posonlyargs + callee.tree.args.args]
+        if len(args) > len(positional):
+            raise caller.error(call, f"'{callee.name}' takes {len(positional)} positional parameters.")
         positional = [a.arg for a in callee.tree.args.posonlyargs + callee.tree.args.args]
         defaults = dict(zip(reversed(positional), reversed(callee.func.__defaults__ or ())))
         defaults.update(callee.func.__kwdefaults__ or {})
@@ -345,6 +349,8 @@ def _assignment(parsed, stmt, builder, env):
 
 def _unpack(parsed, target, value):
     if isinstance(target, ast.Name):
+        if isinstance(value, ast.Tuple):
+            raise parsed.error(value, "a tuple can only be unpacked (a, b = x, y), not stored in one variable.")
         return [(target, value)]
     if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
         return [pair for t, v in zip(target.elts, value.elts) for pair in _unpack(parsed, t, v)]

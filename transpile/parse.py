@@ -107,6 +107,10 @@ _MODULE_NAMES = {"math"}  # roots of the callees generated code spells out
 
 def _source_of(func):
     name = getattr(func, "__name__", repr(func))
+    if isinstance(func, types.MethodType):
+        raise SourceUnavailableError(
+            f"cannot differentiate the bound method '{name}': differentiate the function "
+            f"{func.__func__.__qualname__} and pass the instance's values as arguments.")
     if not isinstance(func, types.FunctionType):
         kind = "a builtin or C function" if callable(func) else f"a {type(func).__name__}"
         raise SourceUnavailableError(
@@ -186,6 +190,7 @@ def parse(func, _calling=()):
     User functions it calls are parsed too (they will be inlined), each once;
     `_calling` is the chain of callers, to refuse recursion.
     """
+    func = inspect.unwrap(func) if _transparent_wrapper(func) else func
     filename, first, text = _source_of(func)
     tree = ast.parse(text)
     fdef = tree.body[0]

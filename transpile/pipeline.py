@@ -61,6 +61,7 @@ def _generate(func, options):
     if options.optimize:  # merge duplicate primal values first, so each gets one adjoint
         body = optimize(body, namer, floats=wrt)
     stmts, result, extra = _differentiate(parsed, body, namer, wrt, options)
+    _check_callees_visible(parsed, stmts, extra)
     body = stmts + [ast.Return(value=result, lineno=body[-1].lineno)]
     if options.optimize:
         preferred = _result_names(body[-1], wrt, options)
@@ -106,6 +107,16 @@ def _differentiate(parsed, body, namer, wrt, options):
     # "jacobian": one forward direction per parameter in wrt, columns flattened
     stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt})
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
+
+
+def _check_callees_visible(parsed, stmts, extra):
+    """A parameter named like a function the generated code calls would hide it."""
+    called = {ast.unparse(node.func).split(".")[0] for stmt in ir.walk(stmts) for node in ast.walk(stmt)
+              if isinstance(node, ast.Call)}
+    hidden = sorted(called & set(parsed.params + list(extra)))
+    if hidden:
+        raise parsed.error(parsed.tree, f"the parameter '{hidden[0]}' hides the function '{hidden[0]}' that the "
+                                        "derivative calls; rename the parameter.")
 
 
 def _result_names(ret, wrt, options):
