@@ -57,14 +57,18 @@ def inline_single_use(stmts, temporaries, keep=(), _uses=None):
         pending.clear()
 
     for stmt in stmts:
-        substitute_expressions(stmt, pending)
-        if isinstance(stmt, ast.If):
+        if ir.blocks(stmt):
+            if not isinstance(stmt, (ast.For, ast.While)):  # a loop's header runs again: nothing moves into it
+                substitute_expressions(stmt, pending)
             flush()
-            stmt.body = inline_single_use(stmt.body, temporaries, keep, _uses)
-            stmt.orelse = inline_single_use(stmt.orelse, temporaries, keep, _uses)
-        elif isinstance(stmt, ast.Assign):
+            for block in ir.blocks(stmt):
+                block[:] = inline_single_use(block, temporaries, keep, _uses)
+            out.append(stmt)
+            continue
+        substitute_expressions(stmt, pending)
+        if isinstance(stmt, ast.Assign):
             var = ir.target(stmt)
-            if var in temporaries and _uses[var] == 1 and var not in keep and \
+            if var in temporaries and _uses[var] == 1 and var not in keep and ir.is_pure(stmt) and \
                     _operations(stmt.value) < MAX_INLINED_OPERATIONS:
                 pending[var] = stmt.value
                 continue
@@ -183,7 +187,7 @@ def coalesce_versions(stmts, namer, params):
                 last_use[n] = i
             if isinstance(inner, ast.Assign):
                 defined_at.setdefault(ir.target(inner), i)
-        if isinstance(stmt, ast.If):
+        if ir.blocks(stmt):
             in_branches |= {n for inner in ir.walk([stmt]) for n in ir.names_used(inner)}
             in_branches |= {ir.target(inner) for inner in ir.assignments([stmt])}
     rename = {}
@@ -208,8 +212,8 @@ def augmented(stmts):
     """Show `a = a + b` as `a += b`."""
     out = []
     for stmt in stmts:
-        if isinstance(stmt, ast.If):
-            stmt.body, stmt.orelse = augmented(stmt.body), augmented(stmt.orelse)
+        for block in ir.blocks(stmt):
+            block[:] = augmented(block)
         value = getattr(stmt, "value", None)
         if isinstance(stmt, ast.Assign) and isinstance(value, ast.BinOp) and isinstance(value.left, ast.Name) \
                 and value.left.id == ir.target(stmt) and isinstance(value.op, (ast.Add, ast.Sub, ast.Mult)):
@@ -225,13 +229,16 @@ def drop_empty_comments(stmts):
         if isinstance(stmt, ast.If):
             stmt.body = drop_empty_comments(stmt.body) or [ast.Pass()]
             stmt.orelse = drop_empty_comments(stmt.orelse)
+        elif ir.blocks(stmt):
+            stmt.body = drop_empty_comments(stmt.body) or [ast.Pass()]
         if ir.is_comment(stmt) and out and ir.is_comment(out[-1]):
             out[-1] = stmt
         else:
             out.append(stmt)
     if out and ir.is_comment(out[-1]):
         out.pop()
-    return [s for i, s in enumerate(out) if not (ir.is_comment(s) and isinstance(out[i + 1], (ast.Return, ast.If)))]
+    return [s for i, s in enumerate(out)
+            if not (ir.is_comment(s) and isinstance(out[i + 1], (ast.Return, ast.If, ast.For, ast.While)))]
 
 
 def name_results(stmts, preferred, namer, params):

@@ -196,7 +196,10 @@ def propagate_copies(stmts, _mapping=None, _merged=None):
         if isinstance(stmt, ast.If):
             stmt.body = propagate_copies(stmt.body, mapping, merged)
             stmt.orelse = propagate_copies(stmt.orelse, mapping, merged)
-        elif isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value) and ir.target(stmt) not in merged:
+        elif isinstance(stmt, (ast.For, ast.While)):
+            stmt.body = propagate_copies(stmt.body, mapping, merged)
+        elif isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value) and ir.target(stmt) not in merged \
+                and not (isinstance(stmt.value, ast.Name) and stmt.value.id in merged):  # a loop may change it
             mapping[ir.target(stmt)] = stmt.value
             if not nested:
                 continue
@@ -208,11 +211,11 @@ def prune_branches(stmts):
     """An `if` on a constant is its taken branch."""
     kept = []
     for stmt in stmts:
-        if isinstance(stmt, ast.If):
-            if isinstance(stmt.test, ast.Constant):
-                kept.extend(prune_branches(stmt.body if stmt.test.value else stmt.orelse))
-                continue
-            stmt.body, stmt.orelse = prune_branches(stmt.body), prune_branches(stmt.orelse)
+        if isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Constant):
+            kept.extend(prune_branches(stmt.body if stmt.test.value else stmt.orelse))
+            continue
+        for block in ir.blocks(stmt):
+            block[:] = prune_branches(block)
         kept.append(stmt)
     return kept
 
@@ -223,20 +226,19 @@ def eliminate_common_subexpressions(stmts):
     Reads are renamed as the pass goes, so duplicates of duplicates are found
     in the same pass.
     """
-    _cse(stmts, {}, {})
+    _cse(stmts, {}, {}, ir.merged_names(stmts))
     return stmts
 
 
-def _cse(stmts, first, renamed):
-    first, renamed = dict(first), dict(renamed)  # what a branch computes is not available after it
+def _cse(stmts, first, renamed, merged):
+    first, renamed = dict(first), dict(renamed)  # what a branch or loop computes is not available after it
     for stmt in stmts:
         if renamed:
             substitute_names(stmt, renamed)
-        if isinstance(stmt, ast.If):
-            _cse(stmt.body, first, renamed)
-            _cse(stmt.orelse, first, renamed)
-            continue
-        if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value):
+        for block in ir.blocks(stmt):
+            _cse(block, first, renamed, merged)
+        if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value) or not ir.is_pure(stmt) \
+                or any(n in merged for n in ir.names_used(stmt.value)):  # a value that changes (a loop's)
             continue
         key = ir.key(stmt.value)
         if key in first:
@@ -255,7 +257,7 @@ def eliminate_dead_code(stmts, live=None):
     kept = []
     for stmt in reversed(stmts):
         if isinstance(stmt, ast.Assign):
-            if ir.target(stmt) not in live:
+            if ir.target(stmt) not in live and ir.is_pure(stmt):
                 continue
             live.update(ir.names_used(stmt.value))
         elif isinstance(stmt, ast.Return):
@@ -267,6 +269,15 @@ def eliminate_dead_code(stmts, live=None):
             if not any(isinstance(s, (ast.Assign, ast.If)) for s in stmt.body + stmt.orelse):
                 continue
             live |= live_then | live_else | set(ir.names_used(stmt))
+        elif isinstance(stmt, (ast.For, ast.While)):
+            # what the body reads may be needed by the next pass: all of it is live at its end
+            live_body = live | {n for inner in ir.walk([stmt]) for n in ir.names_used(inner)}
+            stmt.body = eliminate_dead_code(stmt.body, live_body)
+            if not stmt.body:
+                continue
+            live |= live_body
+        elif isinstance(stmt, ast.Expr) and not ir.is_comment(stmt):
+            live.update(ir.names_used(stmt))  # a tape push
         kept.append(stmt)
     return kept[::-1]
 
@@ -282,8 +293,8 @@ def reduce_strength(stmts, namer):
     """Small integer powers as products: `t ** 2` costs about 3.5x `t * t`."""
     out = []
     for stmt in stmts:
-        if isinstance(stmt, ast.If):
-            stmt.body, stmt.orelse = reduce_strength(stmt.body, namer), reduce_strength(stmt.orelse, namer)
+        for block in ir.blocks(stmt):
+            block[:] = reduce_strength(block, namer)
         if isinstance(stmt, ast.Assign):
             func, args = ir.operation(stmt.value)
             n = _integer_exponent(args[1]) if func in (operator.pow, math.pow) and len(args) == 2 else None

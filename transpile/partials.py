@@ -15,13 +15,16 @@ from .normalize import check_rule
 def active_names(parsed, primal, sources):
     """Names whose value depends differentiably on a name in `sources`."""
     active = set(sources)
-    for stmt in ir.assignments(primal):
-        _, args = ir.operation(stmt.value)
-        if any(isinstance(a, ast.Name) and a.id in active for a in args):
-            rule = check_rule(parsed, stmt)
-            if rule is None or rule.differentiable:
-                active.add(ir.target(stmt))
-    return active
+    while True:  # a loop feeds values back to its top: repeat until nothing new is active
+        size = len(active)
+        for stmt in ir.assignments(primal):
+            _, args = ir.operation(stmt.value)
+            if ir.target(stmt) not in active and any(isinstance(a, ast.Name) and a.id in active for a in args):
+                rule = check_rule(parsed, stmt)
+                if rule is None or rule.differentiable:
+                    active.add(ir.target(stmt))
+        if len(active) == size:
+            return active
 
 
 def substitute(template, params, args, out):
