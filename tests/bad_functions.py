@@ -13,9 +13,22 @@ def uses_try(x):
     return y
 
 
-def uses_loop(x):
-    for i in range(3):  # OFFENDING
+def uses_loop_over_a_list(x):
+    for i in [1.0, 2.0]:  # OFFENDING
+        x = x * i
+    return x
+
+
+def uses_break(x):
+    for i in range(3):
         x = x * 2.0
+        break  # OFFENDING
+    return x
+
+
+def returns_inside_a_loop(x):
+    while x < 10.0:
+        return x  # OFFENDING
     return x
 
 
@@ -109,6 +122,6 @@ def uses_del(x):
     return x
 
 
-BAD = [uses_try, uses_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
+BAD = [uses_try, uses_loop_over_a_list, uses_break, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
        uses_before_assignment, no_return, uses_nested_def, uses_keyword_call, uses_attribute_of_local, uses_del]

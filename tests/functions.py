@@ -215,3 +215,47 @@ def uses_branchy_helper(x, y):
 
 
 CORPUS.extend([branches, early_returns, uses_branchy_helper])
+
+
+def simulate(x, v, k, steps):
+    for i in range(steps):
+        a = -k * x if x > 0 else -2.0 * k * x
+        v = v + 0.01 * a
+        x = x + 0.01 * v
+    return x * x + v * v
+
+
+def while_loop(x, y):
+    s = 0.0
+    while x < 10.0:
+        x = x * 1.5 + y
+        s += math.sin(x)
+    return s + x
+
+
+def nested_loops(x, n):
+    t = x
+    for i in range(n):
+        for j in range(1, 4):
+            if t > 0.5:
+                t = t * 0.9 + math.sin(t * x) * 0.1 + i * 0.01 * j
+            else:
+                t = t + 0.1 * x
+    return t
+
+
+def swapping_loop(a, b, n):
+    for i in range(n):
+        a, b = b, a * 0.5 + b
+    return a * b
+
+
+def loop_reading_its_index(x, n):
+    total = 0.0
+    for i in range(2, n, 2):
+        total += math.sin(x * i) / i
+    return total * x
+
+
+LOOP_ARGUMENTS = {simulate: (100,), nested_loops: (4,), swapping_loop: (5,), loop_reading_its_index: (9,)}
+CORPUS.extend([while_loop])

@@ -42,8 +42,11 @@ def assert_normalized(stmts):
             values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
             assert all(ir.is_atom(v) for v in values), ast.unparse(stmt)
             continue
-        if isinstance(stmt, ast.If):
+        if isinstance(stmt, (ast.If, ast.While)):
             assert ir.is_atom(stmt.test), ast.unparse(stmt.test)
+            continue
+        if isinstance(stmt, ast.For):
+            assert all(ir.is_atom(a) for a in stmt.iter.args), ast.unparse(stmt.iter)
             continue
         assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, ast.unparse(stmt)
         assigned.setdefault(ir.target(stmt), []).append(stmt)

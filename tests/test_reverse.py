@@ -124,3 +124,26 @@ def test_int_valued_factors_still_give_float_gradients():
 def test_value_is_bit_for_bit_the_functions():
     for x in (0.3, 5.0, 1e-3, 7.7):
         assert tp.value_and_grad(functions.bit_exact_value)(x)[0] == functions.bit_exact_value(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", list(functions.LOOP_ARGUMENTS), ids=lambda f: f.__name__)
+def test_loops_with_an_int_count(f, mode):
+    count = functions.LOOP_ARGUMENTS[f]
+    n = f.__code__.co_argcount - len(count)
+    for seed in range(2):
+        args = random_point(n, seed=seed) + list(count)
+        wrt = tuple(range(n))
+        got = tp.grad(f, wrt=wrt, mode=mode)(*args)
+        assert_close(got, numeric_gradient(f, args, range(n)))
+        assert tp.value_and_grad(f, wrt=wrt, mode=mode)(*args)[0] == f(*args)
+
+
+def test_a_loop_that_runs_zero_times():
+    assert tp.grad(functions.simulate, wrt=(0, 1))(0.5, 0.2, 3.0, 0) == (1.0, 0.4)
+
+
+def test_reverse_loop_stores_one_value_per_carried_variable_and_pass():
+    text = tp.source(functions.simulate, wrt=("x", "v", "k"))
+    assert text.count(".append(") == 2 and text.count(".pop()") == 2
+    assert "reversed(range(" in text

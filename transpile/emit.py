@@ -66,6 +66,9 @@ def inline_single_use(stmts, temporaries, keep=(), _uses=None):
             out.append(stmt)
             continue
         substitute_expressions(stmt, pending)
+        if isinstance(stmt, ast.Assign) and ir.target(stmt) in keep:  # rewritten (a loop's): what reads it waits no longer
+            for var in [v for v, value in pending.items() if ir.target(stmt) in ir.names_used(value)]:
+                out.append(ir.assign(var, pending.pop(var)))
         if isinstance(stmt, ast.Assign):
             var = ir.target(stmt)
             if var in temporaries and _uses[var] == 1 and var not in keep and ir.is_pure(stmt) and \

@@ -53,6 +53,10 @@ class _Sweep:
                 self._branch(stmt, tangent)
                 commented_line = None
                 continue
+            if isinstance(stmt, (ast.For, ast.While)):
+                self._loop(stmt, tangent)
+                commented_line = None
+                continue
             builder.stmts.append(stmt)
             if not isinstance(stmt, ast.Assign):
                 continue
@@ -97,3 +101,39 @@ class _Sweep:
                 else_stmts.append(ir.assign(merged, b if b is not None else ir.const(0.0), stmt.lineno))
                 tangent[label][var] = ir.name(merged)
         self.builder.stmts.append(ir.branch(stmt.test, then_stmts, else_stmts, stmt.lineno))
+
+    def _loop(self, stmt, tangent):
+        """The loop with tangents in its body; a carried value's tangent is carried too."""
+        read = {n for s in ir.walk(stmt.body) for n in ir.names_used(s)}
+        carried_tangent = {}  # label -> {carried name: tangent variable}
+        inner = {}
+        for label, known in tangent.items():
+            if not (read & set(known)) and not any(n in known for n in stmt.carried):
+                inner[label] = dict(known)
+                continue  # no tangent enters this loop in this direction
+            carried_tangent[label] = {}
+            inner[label] = dict(known)
+            for name in stmt.carried:
+                variable = self.namer.fresh(tangent_name(name, label, self.namer), temporary=True)
+                self.builder.emit(variable, known.get(name, ir.const(0.0)))
+                carried_tangent[label][name] = variable
+                inner[label][name] = ir.name(variable)
+
+        def one_pass():
+            self.along(stmt.body, inner)
+            for label, variables in carried_tangent.items():
+                updates = [(v, inner[label].get(n, ir.const(0.0))) for n, v in variables.items()]
+                updates = [(v, value) for v, value in updates if ir.atom_key(value) != ("name", v)]
+                if any(isinstance(value, ast.Name) and value.id in variables.values() for _, value in updates):
+                    updates = [(v, self.builder.emit(self.namer.fresh("held", temporary=True), value))
+                               for v, value in updates]  # a swap: read all before writing any
+                for v, value in updates:
+                    self.builder.emit(v, value)
+
+        body, _ = self.builder.in_block(one_pass)
+        stmt.body = body
+        stmt.carried = list(stmt.carried) + [v for variables in carried_tangent.values() for v in variables.values()]
+        self.builder.stmts.append(stmt)
+        for label, variables in carried_tangent.items():
+            for name, variable in variables.items():
+                tangent[label][name] = ir.name(variable)

@@ -244,11 +244,12 @@ def merged_names(stmts):
     return {name for name, count in counts.items() if count > 1}
 
 
-def loop(index, bounds, body, lineno=None):
-    """`for index in range(*bounds): body`."""
-    stmt = ast.For(target=ast.Name(id=index, ctx=ast.Store()),
-                   iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=list(bounds), keywords=[]),
-                   body=body, orelse=[])
+def loop(index, bounds, body, lineno=None, backwards=False):
+    """`for index in range(*bounds): body` (`reversed(range(...))` if `backwards`)."""
+    iterable = ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=list(bounds), keywords=[])
+    if backwards:
+        iterable = ast.Call(func=ast.Name(id="reversed", ctx=ast.Load()), args=[iterable], keywords=[])
+    stmt = ast.For(target=ast.Name(id=index, ctx=ast.Store()), iter=iterable, body=body, orelse=[])
     stmt.lineno = lineno
     return stmt
 

@@ -227,7 +227,7 @@ def _loop(parsed, builder, env, stmt):
     of every pass.  Variables first assigned inside the loop are not available after it."""
     namer = builder.namer
     if isinstance(stmt, ast.For):
-        bounds = [builder.atom(a, env) for a in stmt.iter.args]
+        bounds = [builder.atom(a, env) for a in _range_of(stmt).args]
         bounds = [ir.const(0)] + bounds if len(bounds) == 1 else bounds
     assigned = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     carried = {var: namer.fresh(var) for var in sorted(assigned) if var in env}
@@ -257,15 +257,25 @@ def _loop(parsed, builder, env, stmt):
     stmts, _ = builder.in_block(body)
     builder.lineno = stmt.lineno
     if isinstance(stmt, ast.For):
-        builder.stmts.append(ir.loop(index, bounds, stmts, stmt.lineno))
+        loop = ir.loop(index, bounds, stmts, stmt.lineno, backwards=_backwards(stmt))
     else:
         loop = ast.While(test=ir.name(go), body=stmts, orelse=[])
         loop.lineno = stmt.lineno
-        builder.stmts.append(loop)
+    loop.carried = list(carried.values())  # the names that hold a value from one pass to the next
+    builder.stmts.append(loop)
     for var, name in carried.items():
         env[var] = ir.name(name)
     for var in assigned - set(carried):
         env.pop(var, None)
+
+
+def _range_of(loop):
+    """The `range(...)` call of `for i in range(...)` or `for i in reversed(range(...))`."""
+    return loop.iter.args[0] if _backwards(loop) else loop.iter
+
+
+def _backwards(loop):
+    return isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "reversed"
 
 
 def _returns(body):
@@ -321,7 +331,7 @@ def _check_defined(parsed, stmt, env):
     if isinstance(stmt, (ast.If, ast.While)):
         read = ir.names_used(stmt.test)
     elif isinstance(stmt, ast.For):
-        read = [n for a in stmt.iter.args for n in ir.names_used(a)]
+        read = [n for a in _range_of(stmt).args for n in ir.names_used(a)]
     if isinstance(stmt, ast.AugAssign):
         read.append(stmt.target.id)
     for var in read:

@@ -70,8 +70,6 @@ _ALLOWED = (
 _REFUSED = {
     ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
     ast.With: "'with' statements are not supported; move the context manager out of the function.",
-    ast.For: "loops are not supported yet; unroll the loop or compute it outside and pass its result in.",
-    ast.While: "loops are not supported yet; unroll the loop or compute it outside and pass its result in.",
     ast.Break: "'break' is not supported yet; put the exit condition in a while loop's test.",
     ast.Continue: "'continue' is not supported yet; put the rest of the loop body under an if.",
     ast.Lambda: "lambda expressions are not supported inside the function; define a module-level function.",
@@ -245,10 +243,7 @@ def _fence(parsed):
             raise parsed.error(node, f"'{type(node).__name__}' is not supported in a differentiable function.")
         if isinstance(node, (ast.For, ast.While)) and node.orelse:
             raise parsed.error(node, "a loop's 'else' block is not supported; move it after the loop.")
-        if isinstance(node, ast.For) and not (
-                isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Call)
-                and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range"
-                and 1 <= len(node.iter.args) <= 3 and not node.iter.keywords):
+        if isinstance(node, ast.For) and not (isinstance(node.target, ast.Name) and _is_range(node.iter)):
             raise parsed.error(node, "only 'for NAME in range(...)' loops are supported yet; index a range.")
         if isinstance(node, ast.Return) and any(isinstance(a, (ast.For, ast.While)) for a in _ancestors(parsed, node)):
             raise parsed.error(node, "'return' inside a loop is not supported; assign a result and return after it.")
@@ -263,6 +258,15 @@ def _fence(parsed):
                 for sub in ast.walk(t):
                     if isinstance(sub, ast.Attribute):
                         raise parsed.error(sub, "assigning to an attribute is not supported; use a local variable.")
+
+
+def _is_range(node):
+    """`range(a[, b[, c]])`, or `reversed(range(...))`."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.keywords:
+        return False
+    if node.func.id == "reversed" and len(node.args) == 1:
+        return _is_range(node.args[0]) and node.args[0].func.id == "range"
+    return node.func.id == "range" and 1 <= len(node.args) <= 3
 
 
 def _ancestors(parsed, target):
@@ -370,10 +374,12 @@ class _Resolver(ast.NodeTransformer):
         return placeholder
 
     def visit_For(self, node):
-        """`range` stays `range` (only loop bounds may call it); the rest resolves as usual."""
-        if self._lookup(node.iter.func) is not range:
-            raise self.parsed.error(node.iter, "'range' is redefined here; loops must iterate over the builtin.")
-        node.iter.args = [self.visit(a) for a in node.iter.args]
+        """`range` (and `reversed`) stay as they are (only loop headers call them); the rest resolves."""
+        calls = [node.iter, node.iter.args[0]] if node.iter.func.id == "reversed" else [node.iter]
+        for call in calls:
+            if self._lookup(call.func) is not {"range": range, "reversed": reversed}[call.func.id]:
+                raise self.parsed.error(call, f"'{call.func.id}' is redefined here; loops must use the builtin.")
+        calls[-1].args = [self.visit(a) for a in calls[-1].args]
         node.body = [self.visit(s) for s in node.body]
         return node
 

@@ -87,6 +87,10 @@ def _differentiate(parsed, body, namer, wrt, options):
             raise parsed.error(body[-1], "grad needs a scalar output, but the function returns a tuple; "
                                          "use transpile.jacobian or transpile.vjp for vector outputs.",
                                NonScalarOutputError)
+        if options.kind == "value_and_grad" and options.mode == "reverse" and isinstance(value, ast.Name):
+            kept = namer.fresh("value")  # the backward sweep rewinds loop variables: keep the result
+            body = body[:-1] + [ir.assign(kept, value, body[-1].lineno), ast.Return(value=ir.name(kept))]
+            value = ir.name(kept)
         if options.mode == "forward":
             directions = {None: {wrt[0]: one}} if len(wrt) == 1 else {p: {p: one} for p in wrt}
             stmts, tangents = forward(parsed, body, namer, directions)

@@ -10,6 +10,7 @@ symbolic: a variable nobody differentiates through has none (no `0 * ...`).
 """
 
 import ast
+import copy
 
 from . import ir
 from .normalize import Builder, source_line
@@ -30,6 +31,7 @@ def reverse(parsed, body, namer, wrt, seeds):
     primal followed by the sweep; `gradients` holds one atom per name in `wrt`.
     """
     *primal, ret = body
+    primal = _record(primal, namer)
     sweep = _Sweep(parsed, namer, active_names(parsed, primal, wrt))
     adjoint = {}
     for output, seed in zip(ir.returned_atoms(ret), seeds):
@@ -37,6 +39,29 @@ def reverse(parsed, body, namer, wrt, seeds):
             sweep.add(adjoint, output.id, seed)
     sweep.backward(primal, adjoint)
     return primal + sweep.builder.stmts, [adjoint.get(p, ir.const(0.0)) for p in wrt]
+
+
+def _record(stmts, namer):
+    """Make each loop keep, on a tape (a list), the carried values at the top of every pass,
+    and a while loop count its passes: the backward sweep replays the passes in reverse."""
+    out = []
+    for stmt in stmts:
+        for block in ir.blocks(stmt):
+            block[:] = _record(block, namer)
+        if isinstance(stmt, (ast.For, ast.While)):
+            stmt.replay = list(stmt.body)  # what a backward pass recomputes (nested loops record again)
+            stmt.tapes = {name: namer.fresh(name + "_tape") for name in stmt.carried}
+            out.extend(ir.assign(tape, ast.List(elts=[], ctx=ast.Load()), stmt.lineno) for tape in stmt.tapes.values())
+            pushes = [ast.Expr(value=ast.Call(func=ast.Attribute(value=ir.name(tape), attr="append", ctx=ast.Load()),
+                                              args=[ir.name(name)], keywords=[])) for name, tape in stmt.tapes.items()]
+            if isinstance(stmt, ast.While):
+                stmt.passes = namer.fresh("passes")
+                out.append(ir.assign(stmt.passes, ir.const(0), stmt.lineno))
+                pushes.append(ir.assign(stmt.passes, ast.BinOp(left=ir.name(stmt.passes), op=ast.Add(),
+                                                               right=ir.const(1)), stmt.lineno))
+            stmt.body = pushes + stmt.body
+        out.append(stmt)
+    return out
 
 
 class _Sweep:
@@ -59,6 +84,10 @@ class _Sweep:
         for stmt in reversed(stmts):
             if isinstance(stmt, ast.If):
                 self._branch(stmt, adjoint)
+                commented_line = None
+                continue
+            if isinstance(stmt, (ast.For, ast.While)):
+                self._loop(stmt, adjoint)
                 commented_line = None
                 continue
             if not isinstance(stmt, ast.Assign) or ir.target(stmt) not in adjoint:
@@ -94,3 +123,80 @@ class _Sweep:
         if then_stmts or else_stmts:
             self.builder.stmts.append(ir.branch(ir.name(stmt.test.id) if isinstance(stmt.test, ast.Name)
                                                 else stmt.test, then_stmts, else_stmts, stmt.lineno))
+
+    def _loop(self, stmt, adjoint):
+        """The passes of a loop in reverse: each pops its carried values off the tape,
+        recomputes its values, then sweeps its statements backwards."""
+        carried = stmt.carried
+        if not any(name in adjoint for name in carried):
+            return  # nothing the loop computes reaches the output
+        builder, namer = self.builder, self.namer
+        assigned = {ir.target(s) for s in ir.assignments(stmt.replay)}
+        read = {n for s in ir.walk(stmt.replay) for n in ir.names_used(s)}
+        outer = sorted(n for n in read - assigned if n in self.active)
+        loop_adjoint = {}
+        for name in carried + outer:  # one adjoint variable each, updated by every pass
+            loop_adjoint[name] = namer.fresh(adjoint_name(name, namer), temporary=True)
+            start = adjoint.pop(name, None) if name in carried else adjoint.get(name)
+            builder.emit(loop_adjoint[name], start if start is not None else ir.const(0.0))
+        replay, renamed = _renamed_copy(stmt.replay, set(carried), namer)
+        self.active |= {new for old, new in renamed.items() if old in self.active}
+        inner = {name: ir.name(variable) for name, variable in loop_adjoint.items()}
+
+        def one_pass():
+            for name in carried:
+                builder.emit(name, ast.Call(func=ast.Attribute(value=ir.name(stmt.tapes[name]), attr="pop",
+                                                              ctx=ast.Load()), args=[], keywords=[]))
+            builder.stmts.extend(s for s in replay if not (isinstance(s, ast.Assign) and ir.target(s) in carried))
+            self.backward(replay, inner)
+            updates = [(variable, inner.get(name, ir.const(0.0))) for name, variable in loop_adjoint.items()]
+            updates = [(variable, value) for variable, value in updates if ir.atom_key(value) != ("name", variable)]
+            if any(isinstance(v, ast.Name) and v.id in loop_adjoint.values() for _, v in updates):
+                # a swap (a, b = b, a): read every new value before writing any
+                updates = [(variable, builder.emit(namer.fresh("held", temporary=True), value))
+                           for variable, value in updates]
+            for variable, value in updates:
+                builder.emit(variable, value)
+
+        body, _ = builder.in_block(one_pass)
+        if isinstance(stmt, ast.For):
+            index = stmt.target.id
+            bounds = stmt.iter.args[0].args if stmt.iter.func.id == "reversed" else stmt.iter.args
+            loop = ir.loop(index, bounds, body, stmt.lineno, backwards=stmt.iter.func.id != "reversed")
+        else:
+            loop = ir.loop(namer.fresh("_pass"), [ir.name(stmt.passes)], body, stmt.lineno)
+        loop.carried = list(loop_adjoint.values())
+        header = getattr(stmt.replay[0] if stmt.replay else stmt, "source", None) or self.parsed
+        builder.stmts.append(ir.comment(f"grad of: {header.lines[stmt.lineno - 1].strip()}  (passes in reverse)"))
+        builder.stmts.append(loop)
+        for name, variable in loop_adjoint.items():
+            adjoint[name] = ir.name(variable)
+
+
+def _renamed_copy(stmts, keep, namer):
+    """A copy of `stmts` whose assigned names (but those in `keep`) are fresh, so each stays
+    single-assigned; returns (copy, {old name: new name})."""
+    sources = {id(s.source): s.source for s in ir.walk(stmts) if hasattr(s, "source")}
+    stmts = copy.deepcopy(stmts, memo=sources)  # the statements, not the functions they came from
+    names = {ir.target(s) for s in ir.assignments(stmts)} | {
+        s.target.id for s in ir.walk(stmts) if isinstance(s, ast.For)}
+    mapping = {n: namer.fresh(namer.base_of.get(n, n), temporary=n in namer.temporaries) for n in names - keep}
+    for stmt in ir.walk(stmts):
+        ir.replace_reads(stmt, lambda var: ir.name(mapping[var]) if var in mapping else None)
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target if isinstance(stmt, ast.For) else None
+        if target is not None and target.id in mapping:
+            target.id = mapping[target.id]
+        if hasattr(stmt, "carried"):
+            stmt.carried = [mapping.get(n, n) for n in stmt.carried]
+            stmt.tapes = {mapping.get(n, n): mapping.get(t, t) for n, t in getattr(stmt, "tapes", {}).items()}
+            if hasattr(stmt, "passes"):
+                stmt.passes = mapping.get(stmt.passes, stmt.passes)
+            stmt.replay = [s for s in stmt.body if not _is_record(s, stmt)]
+    return stmts, mapping
+
+
+def _is_record(stmt, loop):
+    """A tape push or pass count that `_record` added to `loop`."""
+    if isinstance(stmt, ast.Expr) and not ir.is_comment(stmt):
+        return True
+    return isinstance(stmt, ast.Assign) and ir.target(stmt) == getattr(loop, "passes", None)
