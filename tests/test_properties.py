@@ -327,3 +327,72 @@ def test_temporary_named_after_a_builtin_callee(tmp_path):
     # g = sin(min(alpha, beta^2)) * min(alpha, 1): at (0.7, 0.3) the minima are beta^2 and alpha, so dg/dalpha = sin(beta^2)
     alpha, beta = 0.7, 0.3
     assert math.isclose(tp.grad(module.g)(alpha, beta), math.sin(beta * beta), rel_tol=1e-12)
+
+
+# --- programs with branches and loops ------------------------------------------------------------
+# No SymPy form here: the references are central differences and the other mode.
+
+SMOOTH = ["{a} * {b}", "{a} + 0.5 * {b}", "{a} - {b}", "math.sin({a}) * {b}", "math.tanh({a} - {b})",
+          "{a} / (1.0 + {b} * {b})", "0.9 * {a} + 0.1 * math.cos({b})"]
+
+
+@st.composite
+def control_flow_programs(draw):
+    """Source of `f(x, y, n)`: assignments, if/else and for/while loops over two variables."""
+    lines, variables = [], ["x", "y"]
+
+    def expression():
+        template = draw(st.sampled_from(SMOOTH))
+        return template.format(a=draw(st.sampled_from(variables)), b=draw(st.sampled_from(variables)))
+
+    def block(depth, indent):
+        for _ in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while"] if depth < 2 else ["assign"]))
+            pad = "    " * indent
+            if kind == "assign":
+                target = draw(st.sampled_from(variables + ["z"]))
+                lines.append(f"{pad}{target} = {expression()}")
+                if target not in variables:
+                    variables.append(target)
+            elif kind == "if":
+                lines.append(f"{pad}if {draw(st.sampled_from(variables))} > {draw(st.sampled_from(['0.3', '0.6']))}:")
+                block(depth + 1, indent + 1)
+                lines.append(f"{pad}else:")
+                block(depth + 1, indent + 1)
+            elif kind == "for":
+                lines.append(f"{pad}for i{depth} in range(n):")
+                block(depth + 1, indent + 1)
+            else:
+                lines.append(f"{pad}count{depth} = 0")
+                lines.append(f"{pad}while count{depth} < n:")
+                lines.append(f"{pad}    count{depth} = count{depth} + 1")
+                block(depth + 1, indent + 1)
+
+    block(0, 1)
+    lines.append(f"    return {expression()}")
+    # a variable first assigned inside a branch or loop may be unbound later: define them all up front
+    return "import math\n\n\ndef f(x, y, n):\n    z = 0.25\n" + "\n".join(lines) + "\n"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=control_flow_programs(), n=st.integers(0, 3), point=st.tuples(st.floats(0.1, 1.0), st.floats(0.1, 1.0)))
+def test_branches_and_loops_agree_across_modes_and_with_differences(source, n, point, tmp_path):
+    f = import_source(source, tmp_path, "flow").f
+    x, y = point
+    value = f(x, y, n)
+    assume(math.isfinite(value) and abs(value) < 1e6)
+    reverse = tp.grad(f, wrt=(0, 1))(x, y, n)
+    forward = tp.grad(f, wrt=(0, 1), mode="forward")(x, y, n)
+    raw = tp.grad(f, wrt=(0, 1), optimize=False)(x, y, n)
+    assert tp.value_and_grad(f, wrt=(0, 1))(x, y, n)[0] == value, source
+    for index in range(2):
+        assert math.isclose(reverse[index], forward[index], rel_tol=1e-9, abs_tol=1e-12), source
+        assert math.isclose(reverse[index], raw[index], rel_tol=1e-9, abs_tol=1e-12), source
+        steps = []
+        for h in (1e-6, 1e-7):
+            up, down = [x, y], [x, y]
+            up[index] += h
+            down[index] -= h
+            steps.append((f(*up, n) - f(*down, n)) / (2 * h))
+        assume(math.isclose(steps[0], steps[1], rel_tol=1e-3, abs_tol=1e-6))  # else a branch boundary is within h
+        assert math.isclose(reverse[index], steps[0], rel_tol=1e-4, abs_tol=1e-6), (source, reverse, steps)

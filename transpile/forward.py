@@ -65,6 +65,8 @@ class _Sweep:
             for label, known in tangent.items():
                 partials = partials_of(self.parsed, stmt, known.__contains__)
                 if not partials:
+                    if result in known:  # a loop variable rebound to a value without tangent
+                        known[result] = ir.const(0.0)
                     continue
                 if stmt.lineno != commented_line:
                     builder.stmts.append(ir.comment(f"tangent of: {source_line(self.parsed, stmt)}"))
@@ -104,6 +106,7 @@ class _Sweep:
 
     def _loop(self, stmt, tangent):
         """The loop with tangents in its body; a carried value's tangent is carried too."""
+        ir.prune_carried(stmt)
         read = {n for s in ir.walk(stmt.body) for n in ir.names_used(s)}
         carried_tangent = {}  # label -> {carried name: tangent variable}
         inner = {}

@@ -254,6 +254,12 @@ def loop(index, bounds, body, lineno=None, backwards=False):
     return stmt
 
 
+def prune_carried(loop):
+    """Drop from `loop.carried` what the optimizer found dead (its updates are gone)."""
+    assigned = {target(s) for s in loop.body if isinstance(s, ast.Assign)}
+    loop.carried = [name for name in loop.carried if name in assigned]
+
+
 def branch(test, body, orelse, lineno=None):
     stmt = ast.If(test=test, body=body, orelse=orelse)
     stmt.lineno = lineno

@@ -49,6 +49,7 @@ def _record(stmts, namer):
         for block in ir.blocks(stmt):
             block[:] = _record(block, namer)
         if isinstance(stmt, (ast.For, ast.While)):
+            ir.prune_carried(stmt)
             stmt.replay = list(stmt.body)  # what a backward pass recomputes (nested loops record again)
             stmt.tapes = {name: namer.fresh(name + "_tape") for name in stmt.carried}
             out.extend(ir.assign(tape, ast.List(elts=[], ctx=ast.Load()), stmt.lineno) for tape in stmt.tapes.values())
@@ -191,6 +192,8 @@ def _renamed_copy(stmts, keep, namer):
             stmt.tapes = {mapping.get(n, n): mapping.get(t, t) for n, t in getattr(stmt, "tapes", {}).items()}
             if hasattr(stmt, "passes"):
                 stmt.passes = mapping.get(stmt.passes, stmt.passes)
+    for stmt in ir.walk(stmts):  # once every name is renamed
+        if hasattr(stmt, "carried"):
             stmt.replay = [s for s in stmt.body if not _is_record(s, stmt)]
     return stmts, mapping
 
