@@ -176,8 +176,8 @@ def simplify(stmts, floats=()):
                 break
             stmt.value = better
             func, args = ir.operation(better)
-        if ir.target(stmt) not in merged:
-            defined[ir.target(stmt)] = (func, args)
+        if ir.target(stmt) not in merged and not any(isinstance(a, ast.Name) and a.id in merged for a in args):
+            defined[ir.target(stmt)] = (func, args)  # (not if it reads a value a loop may change later)
     return stmts
 
 
