@@ -308,10 +308,10 @@ def _branch(parsed, builder, env, stmt, then_body, else_body, returning):
         result = None
         for var in sorted(set(envs[0]) | set(envs[1])):
             a, b = envs[0].get(var), envs[1].get(var)
-            if a is None or b is None:  # assigned on one path only: as in Python, usable where that path ran
-                env[var] = a if a is not None else b
-            else:
-                env[var] = _merge(builder, var, a, b, then_stmts, else_stmts)
+            # assigned on one path only: unbound on the other, where Python would fail to read it; None
+            # keeps the merge from reading a name that path never bound
+            env[var] = _merge(builder, var, a if a is not None else ir.const(None),
+                              b if b is not None else ir.const(None), then_stmts, else_stmts)
     builder.stmts.append(ir.branch(test, then_stmts or [ast.Pass()], else_stmts, stmt.lineno))
     return result
 
