@@ -33,10 +33,10 @@ def is_float(expr, floats):
     return func in ARITHMETIC and any(is_float(a, floats) for a in args)
 
 
-def float_names(stmts, floats=()):
+def float_names(stmts, floats=(), merged=None):
     """Names assigned in `stmts` that certainly hold floats, plus `floats`."""
     known = set(floats)
-    merged = ir.merged_names(stmts)  # one per branch: not worth proving both are floats
+    merged = ir.merged_names(stmts) if merged is None else merged  # several definitions: not worth proving
     for stmt in ir.assignments(stmts):
         if ir.target(stmt) not in merged and is_float(stmt.value, known):
             known.add(ir.target(stmt))

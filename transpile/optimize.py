@@ -161,11 +161,11 @@ def _through_definitions(func, args, defined, exact):
     return None
 
 
-def simplify(stmts, floats=()):
+def simplify(stmts, floats=(), merged=None):
     """Algebraic identities: x*1, x+0, 0*x, x/1, x**1, --x, x + -y, -x + y, x * (1/y),
     (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
-    floats = float_names(stmts, floats)
-    merged = ir.merged_names(stmts)
+    merged = ir.merged_names(stmts) if merged is None else merged
+    floats = float_names(stmts, floats, merged)
     defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
@@ -181,23 +181,23 @@ def simplify(stmts, floats=()):
     return stmts
 
 
-def propagate_copies(stmts, _mapping=None, _merged=None):
+def propagate_copies(stmts, _mapping=None, _merged=None, _top=None):
     """Drop `a = b` (b a name or constant) and read b wherever a was read.
 
     Copies learnt in a branch are applied there and kept (code after the `if`
     may read them, under the same condition); merging copies are kept.
     """
-    nested = _merged is not None
+    nested = _merged is not None if _top is None else not _top
     merged = ir.merged_names(stmts) if _merged is None else _merged
     mapping, kept = dict(_mapping or {}), []
     for stmt in stmts:
         if mapping:
             substitute_names(stmt, mapping)
         if isinstance(stmt, ast.If):
-            stmt.body = propagate_copies(stmt.body, mapping, merged)
-            stmt.orelse = propagate_copies(stmt.orelse, mapping, merged)
+            stmt.body = propagate_copies(stmt.body, mapping, merged, False)
+            stmt.orelse = propagate_copies(stmt.orelse, mapping, merged, False)
         elif isinstance(stmt, (ast.For, ast.While)):
-            stmt.body = propagate_copies(stmt.body, mapping, merged)
+            stmt.body = propagate_copies(stmt.body, mapping, merged, False)
         elif isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value) and ir.target(stmt) not in merged \
                 and not (isinstance(stmt.value, ast.Name) and stmt.value.id in merged):  # a loop may change it
             mapping[ir.target(stmt)] = stmt.value
@@ -220,13 +220,13 @@ def prune_branches(stmts):
     return kept
 
 
-def eliminate_common_subexpressions(stmts):
+def eliminate_common_subexpressions(stmts, merged=None):
     """Compute each distinct operation once; later copies read the first result.
 
     Reads are renamed as the pass goes, so duplicates of duplicates are found
     in the same pass.
     """
-    _cse(stmts, {}, {}, ir.merged_names(stmts))
+    _cse(stmts, {}, {}, ir.merged_names(stmts) if merged is None else merged)
     return stmts
 
 
@@ -323,12 +323,13 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
     """
     for _ in range(max_rounds):
         before = ir.signature(stmts)
+        merged = ir.merged_names(stmts)  # no pass below assigns a name twice: valid for the round
         stmts = fold_constants(stmts)
-        stmts = simplify(stmts, floats)
-        stmts = propagate_copies(stmts)
+        stmts = simplify(stmts, floats, merged)
+        stmts = propagate_copies(stmts, _merged=merged, _top=True)
         stmts = prune_branches(stmts)
-        stmts = eliminate_common_subexpressions(stmts)
-        stmts = propagate_copies(stmts)
+        stmts = eliminate_common_subexpressions(stmts, merged)
+        stmts = propagate_copies(stmts, _merged=merged, _top=True)
         stmts = reduce_strength(stmts, namer)
         stmts = eliminate_dead_code(stmts)
         if ir.signature(stmts) == before:

@@ -115,8 +115,13 @@ def _differentiate(parsed, body, namer, wrt, options):
 
 def _check_callees_visible(parsed, stmts, extra):
     """A parameter named like a function the generated code calls would hide it."""
-    called = {ast.unparse(node.func).split(".")[0] for stmt in ir.walk(stmts) for node in ast.walk(stmt)
-              if isinstance(node, ast.Call)}
+    called = set()
+    for stmt in ir.assignments(stmts):
+        func = stmt.value.func if isinstance(stmt.value, ast.Call) else None
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        if isinstance(func, ast.Name):
+            called.add(func.id)
     hidden = sorted(called & set(parsed.params + list(extra)))
     if hidden:
         raise parsed.error(parsed.tree, f"the parameter '{hidden[0]}' hides the function '{hidden[0]}' that the "
