@@ -240,13 +240,6 @@ def _code_digest(code):
     return hashlib.sha256(marshal.dumps(code)).hexdigest()[:20]
 
 
-def _cell(cell):
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return None
-
-
 def _path(key):
     return os.path.join(cache_dir(), key + ".py")
 
