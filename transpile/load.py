@@ -214,10 +214,7 @@ def _is_function(value):
 def _token(value, seen, reads=None, names=()):
     if isinstance(value, numbers.Number):
         return repr(value)
-    try:
-        spelled = rules.SPELLING.get(value)
-    except TypeError:
-        spelled = None
+    spelled = rules.spelling(value)
     if spelled:
         return spelled
     if _is_function(value):

@@ -344,7 +344,7 @@ class _Resolver(ast.NodeTransformer):
                 else float(value)
             return ast.copy_location(ast.Constant(value=plain), node)
         if called:
-            spelled = rules.SPELLING.get(value) if _hashable(value) else None
+            spelled = rules.spelling(value)
             if spelled is not None:
                 return ast.copy_location(ast.parse(spelled, mode="eval").body, node)
             if isinstance(value, types.FunctionType) or _transparent_wrapper(value):
@@ -403,14 +403,6 @@ class _Resolver(ast.NodeTransformer):
 def _transparent_wrapper(value):
     """functools.cache / lru_cache wrappers compute what they wrap, so their source is the wrapped one's."""
     return hasattr(value, "__wrapped__") and hasattr(value, "cache_info")
-
-
-def _hashable(value):
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
 
 
 def _describe(value):

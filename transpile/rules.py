@@ -69,8 +69,8 @@ def _template(text, params, namespace=None):
             continue
         if namespace is not None:
             target = namespace.get(node.id, vars(builtins).get(node.id))
-            if target is not None and _hashable(target) and target in SPELLING and "." not in SPELLING[target]:
-                node.id = SPELLING[target]
+            if spelling(target) is not None and "." not in spelling(target):
+                node.id = spelling(target)
                 continue
         elif node.id in CALLABLES:
             continue
@@ -79,12 +79,12 @@ def _template(text, params, namespace=None):
     return tree
 
 
-def _hashable(value):
+def spelling(value):
+    """How generated code calls `value`, or None if it has no spelling (or is unhashable)."""
     try:
-        hash(value)
-        return True
+        return SPELLING.get(value)
     except TypeError:
-        return False
+        return None
 
 
 def _parameters(params):
