@@ -19,10 +19,9 @@ def uses_loop_over_a_list(x):
     return x
 
 
-def uses_break(x):
-    for i in range(3):
-        x = x * 2.0
-        break  # OFFENDING
+def loops_over_zip(x):
+    for a, b in zip([x], [x]):  # OFFENDING
+        x = x * a * b
     return x
 
 
@@ -122,6 +121,6 @@ def uses_del(x):
     return x
 
 
-BAD = [uses_try, uses_loop_over_a_list, uses_break, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
+BAD = [uses_try, uses_loop_over_a_list, loops_over_zip, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
        uses_before_assignment, no_return, uses_nested_def, uses_keyword_call, uses_attribute_of_local, uses_del]

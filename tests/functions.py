@@ -259,3 +259,23 @@ def loop_reading_its_index(x, n):
 
 LOOP_ARGUMENTS = {simulate: (100,), nested_loops: (4,), swapping_loop: (5,), loop_reading_its_index: (9,)}
 CORPUS.extend([while_loop])
+
+
+def breaks_and_continues(x, y, n):
+    for i in range(n):
+        if x > 3.0:
+            break
+        x = x * 1.5 + y
+        if i % 2 == 1:
+            continue
+        y = y + math.sin(x)
+    count = 0
+    while count < n:
+        count = count + 1
+        if y > 4.0:
+            break
+        y = y * y + 0.1
+    return x * y
+
+
+LOOP_ARGUMENTS[breaks_and_continues] = (7,)

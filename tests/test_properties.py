@@ -345,9 +345,10 @@ def control_flow_programs(draw):
         template = draw(st.sampled_from(SMOOTH))
         return template.format(a=draw(st.sampled_from(variables)), b=draw(st.sampled_from(variables)))
 
-    def block(depth, indent):
+    def block(depth, indent, in_loop=False):
         for _ in range(draw(st.integers(1, 3))):
-            kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while"] if depth < 2 else ["assign"]))
+            choices = ["assign", "assign", "if", "for", "while"] if depth < 2 else ["assign"]
+            kind = draw(st.sampled_from(choices + (["jump"] if in_loop else [])))
             pad = "    " * indent
             if kind == "assign":
                 target = draw(st.sampled_from(variables + ["z"]))
@@ -356,17 +357,20 @@ def control_flow_programs(draw):
                     variables.append(target)
             elif kind == "if":
                 lines.append(f"{pad}if {draw(st.sampled_from(variables))} > {draw(st.sampled_from(['0.3', '0.6']))}:")
-                block(depth + 1, indent + 1)
+                block(depth + 1, indent + 1, in_loop)
                 lines.append(f"{pad}else:")
-                block(depth + 1, indent + 1)
+                block(depth + 1, indent + 1, in_loop)
             elif kind == "for":
                 lines.append(f"{pad}for i{depth} in range(n):")
-                block(depth + 1, indent + 1)
+                block(depth + 1, indent + 1, True)
+            elif kind == "jump":
+                lines.append(f"{pad}if {draw(st.sampled_from(variables))} > {draw(st.sampled_from(['0.5', '0.8']))}:")
+                lines.append(f"{pad}    {draw(st.sampled_from(['break', 'continue']))}")
             else:
                 lines.append(f"{pad}count{depth} = 0")
                 lines.append(f"{pad}while count{depth} < n:")
                 lines.append(f"{pad}    count{depth} = count{depth} + 1")
-                block(depth + 1, indent + 1)
+                block(depth + 1, indent + 1, True)
 
     block(0, 1)
     lines.append(f"    return {expression()}")

@@ -224,7 +224,17 @@ def _single_exit(body):
 def _loop(parsed, builder, env, stmt):
     """Emit a loop.  A variable the body rebinds and that exists before it is *carried*: one
     name (assigned before the loop and at the end of each pass) holds its value at the top
-    of every pass.  Variables first assigned inside the loop are not available after it."""
+    of every pass.  Variables first assigned inside the loop are not available after it.
+    `break` and `continue` are rewritten first (`_without_jumps`)."""
+    if _jumps(stmt.body, ast.Break) or _jumps(stmt.body, ast.Continue):
+        if _backwards(stmt) and _jumps(stmt.body, ast.Break):
+            raise parsed.error(stmt, "'break' in a reversed loop is not supported; loop forwards or use while.")
+        for rewritten in _without_jumps(stmt, env):
+            if isinstance(rewritten, (ast.For, ast.While)):
+                _loop(parsed, builder, env, rewritten)
+            else:
+                _assignment(parsed, rewritten, builder, env)
+        return
     namer = builder.namer
     if isinstance(stmt, ast.For):
         bounds = [builder.atom(a, env) for a in _range_of(stmt).args]
@@ -267,6 +277,82 @@ def _loop(parsed, builder, env, stmt):
         env[var] = ir.name(name)
     for var in assigned - set(carried):
         env.pop(var, None)
+
+
+def _jumps(body, kind):
+    """Whether `body` holds a `break` or `continue` (`kind`) of its own loop (not of a nested one)."""
+    for stmt in body:
+        if isinstance(stmt, kind):
+            return True
+        if isinstance(stmt, ast.If) and (_jumps(stmt.body, kind) or _jumps(stmt.orelse, kind)):
+            return True
+    return False
+
+
+def _skip_rest(body):
+    """`body` without `continue`: what follows a `continue` moves into the other paths."""
+    for index, stmt in enumerate(body):
+        if isinstance(stmt, ast.Continue):
+            return body[:index]
+        if isinstance(stmt, ast.If) and (_jumps(stmt.body, ast.Continue) or _jumps(stmt.orelse, ast.Continue)):
+            rest = body[index + 1:]
+            moved = ast.If(test=stmt.test, body=_skip_rest(stmt.body + rest), orelse=_skip_rest(stmt.orelse + rest))
+            return body[:index] + [ast.copy_location(moved, stmt)]
+    return body
+
+
+def _without_jumps(loop, env):
+    """The loop rewritten without `break`/`continue`: a `break` sets a flag the loop's test reads
+    (a `for` over a range becomes a `while` over its index) and ends the pass like `continue`."""
+    def located(node):
+        return ast.fix_missing_locations(ast.copy_location(node, loop))
+
+    def name(identifier, store=False):
+        return ast.Name(id=identifier, ctx=ast.Store() if store else ast.Load())
+
+    taken = set(env) | {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}
+    flag = next(f"broke{k}" for k in range(len(taken) + 1) if f"broke{k}" not in taken)
+    before, body = [], loop.body
+    if _jumps(body, ast.Break):
+        before.append(located(ast.Assign(targets=[name(flag, True)], value=ast.Constant(value=False))))
+
+        def replace(stmts):
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, ast.Break):
+                    out += [located(ast.Assign(targets=[name(flag, True)], value=ast.Constant(value=True))),
+                            located(ast.Continue())]
+                elif isinstance(stmt, ast.If):
+                    out.append(ast.copy_location(ast.If(test=stmt.test, body=replace(stmt.body),
+                                                        orelse=replace(stmt.orelse)), stmt))
+                else:
+                    out.append(stmt)
+            return out
+
+        body = replace(body)
+        running = located(ast.UnaryOp(op=ast.Not(), operand=name(flag)))
+    else:
+        running = None
+    if isinstance(loop, ast.For) and running is not None:  # for i in range(a, b, s) as a while loop
+        bounds = _range_of(loop).args
+        start, stop, step = (bounds + [ast.Constant(value=1)])[:3] if len(bounds) > 1 else \
+            (ast.Constant(value=0), bounds[0], ast.Constant(value=1))
+        position = next(f"index{k}" for k in range(len(taken) + 1) if f"index{k}" not in taken)
+        before.append(located(ast.Assign(targets=[name(position, True)], value=start)))
+        inside = located(ast.IfExp(test=ast.Compare(left=step, ops=[ast.Gt()], comparators=[ast.Constant(value=0)]),
+                                   body=ast.Compare(left=name(position), ops=[ast.Lt()], comparators=[stop]),
+                                   orelse=ast.Compare(left=name(position), ops=[ast.Gt()], comparators=[stop])))
+        test = located(ast.BoolOp(op=ast.And(), values=[inside, running]))
+        body = [located(ast.Assign(targets=[name(loop.target.id, True)], value=name(position))),
+                located(ast.Assign(targets=[name(position, True)],
+                                   value=ast.BinOp(left=name(position), op=ast.Add(), right=step)))] + body
+        rewritten = ast.While(test=test, body=_skip_rest(body), orelse=[])
+    elif isinstance(loop, ast.While):
+        test = loop.test if running is None else located(ast.BoolOp(op=ast.And(), values=[loop.test, running]))
+        rewritten = ast.While(test=test, body=_skip_rest(body), orelse=[])
+    else:
+        rewritten = ast.For(target=loop.target, iter=loop.iter, body=_skip_rest(body), orelse=[])
+    return before + [ast.copy_location(rewritten, loop)]
 
 
 def _range_of(loop):

@@ -62,7 +62,7 @@ class ParsedFunction:
 _ALLOWED = (
     ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.AnnAssign,
     ast.Return, ast.Pass, ast.Expr, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.If, ast.IfExp,
-    ast.For, ast.While,
+    ast.For, ast.While, ast.Break, ast.Continue,
     ast.BoolOp, ast.boolop,
     ast.Name, ast.Constant, ast.Attribute, ast.Tuple, ast.Load, ast.Store,
     ast.operator, ast.unaryop, ast.cmpop,
@@ -70,8 +70,6 @@ _ALLOWED = (
 _REFUSED = {
     ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
     ast.With: "'with' statements are not supported; move the context manager out of the function.",
-    ast.Break: "'break' is not supported yet; put the exit condition in a while loop's test.",
-    ast.Continue: "'continue' is not supported yet; put the rest of the loop body under an if.",
     ast.Lambda: "lambda expressions are not supported inside the function; define a module-level function.",
     ast.FunctionDef: "nested function definitions are not supported yet; define the helper at module level.",
     ast.AsyncFunctionDef: "async functions cannot be differentiated; write a plain function.",
