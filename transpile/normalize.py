@@ -227,7 +227,7 @@ def _loop(parsed, builder, env, stmt):
     of every pass.  Variables first assigned inside the loop are not available after it.
     `break` and `continue` are rewritten first (`_without_jumps`)."""
     if _jumps(stmt.body, ast.Break) or _jumps(stmt.body, ast.Continue):
-        if _backwards(stmt) and _jumps(stmt.body, ast.Break):
+        if isinstance(stmt, ast.For) and _backwards(stmt) and _jumps(stmt.body, ast.Break):
             raise parsed.error(stmt, "'break' in a reversed loop is not supported; loop forwards or use while.")
         for rewritten in _without_jumps(stmt, env):
             if isinstance(rewritten, (ast.For, ast.While)):
