@@ -160,18 +160,24 @@ _SHAPE_OPS = ("BINARY_OP", "COMPARE_OP", "UNARY_", "LOAD_CONST", "LOAD_FAST", "S
 
 def _shape(code):
     """The operations, names and constants of some bytecode, without details the compiler
-    may choose differently for the same source (`LOAD_METHOD` or `LOAD_ATTR`, NULL pushes)."""
+    may choose differently for the same source (`LOAD_METHOD` or `LOAD_ATTR`, NULL pushes,
+    fused `LOAD_FAST_LOAD_FAST`, how each Python version prints arguments)."""
     import dis
-
     import re
 
-    def name(argrepr):  # `_C__y` in a class body is `__y` compiled alone; nested code differs by address
-        if argrepr.startswith("<code object"):
+    def value(argval):  # `_C__y` in a class body is `__y` compiled alone; nested code differs by address
+        if isinstance(argval, types.CodeType):
             return "<code>"
-        return re.sub(r"^_[^_]\w*?(__[^_]\w*)$", r"\1", argrepr.replace("NULL + ", "").split(" + ")[-1])
+        if isinstance(argval, str):
+            return re.sub(r"^_[^_]\w*?(__[^_]\w*)$", r"\1", argval)
+        return repr(argval)
 
-    return tuple((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), name(op.argrepr))
-                 for op in dis.get_instructions(code) if op.opname.startswith(_SHAPE_OPS))
+    shape = []
+    for op in dis.get_instructions(code):
+        if op.opname.startswith(_SHAPE_OPS):
+            values = op.argval if isinstance(op.argval, tuple) else (op.argval,)  # fused pairs (3.13)
+            shape.extend((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), value(v)) for v in values)
+    return tuple(shape)
 
 
 def _dedent(lines):
