@@ -9,14 +9,22 @@ A normalized function body is a list of statements of these forms only::
     NAME = CALLEE(ATOM, ...)         CALLEE spelled as in rules.SPELLING
     return ATOM | return (ATOM, ...)
     if NAME: [statements] else: [statements]
+    for NAME in range(ATOM, ATOM[, ATOM]): [statements]     (or reversed(range(...)))
+    while NAME: [statements]
     'comment'                        a marker that becomes a source comment
 
     ATOM := NAME | CONSTANT
 
-Every NAME is assigned exactly once (SSA), except a variable that an `if`
-changes: each branch ends by copying its version to one merge name (a phi
-written as two copies; `merged_names` lists them).  This module reads and builds
-those statements; it knows nothing about derivatives.
+and, added by the reverse sweep, the tape of a loop: `TAPE = []`,
+`TAPE.append(NAME)`, `NAME = TAPE.pop()` (impure: never moved or merged).
+
+Every NAME is assigned exactly once (SSA), except merge names: a variable an
+`if` changes is copied to one merge name at the end of each branch (a phi
+written as two copies), and a variable a loop carries is assigned before the
+loop and at the end of each pass (loops record these in `loop.carried`).
+`merged_names` lists them; passes never propagate, fold through or reuse
+their values.  This module reads and builds statements; it knows nothing
+about derivatives.
 """
 
 import ast
