@@ -279,3 +279,28 @@ def breaks_and_continues(x, y, n):
 
 
 LOOP_ARGUMENTS[breaks_and_continues] = (7,)
+
+
+def index_after_loop(x, n):
+    i = 0
+    for i in range(n):
+        x = x * 1.1
+    return x * i
+
+
+def bound_on_one_path(x, y):
+    if x > 0:
+        w = x * y
+    if x > 0:
+        return w * w
+    return x
+
+
+def dead_loop(x, n):
+    s = x
+    for i in range(n):
+        s = s * x
+    return x * 2.0
+
+
+LOOP_ARGUMENTS.update({index_after_loop: (4,), dead_loop: (3,)})

@@ -147,3 +147,19 @@ def test_reverse_loop_stores_one_value_per_carried_variable_and_pass():
     text = tp.source(functions.simulate, wrt=("x", "v", "k"))
     assert text.count(".append(") == 2 and text.count(".pop()") == 2
     assert "reversed(range(" in text
+
+
+def test_the_index_keeps_python_semantics_after_the_loop():
+    assert tp.value_and_grad(functions.index_after_loop)(0.7, 4)[0] == functions.index_after_loop(0.7, 4)
+    assert tp.value_and_grad(functions.index_after_loop)(0.7, 0) == (0.0, 0.0)
+
+
+def test_a_dead_loop_is_dropped_with_its_tape():
+    for mode in ("reverse", "forward"):
+        text = tp.source(functions.dead_loop, mode=mode)
+        assert "for " not in text and "append" not in text
+
+
+def test_second_order_through_a_value_bound_on_one_path():
+    h = tp.hessian(functions.bound_on_one_path, wrt=(0, 1))(0.7, 1.3)
+    assert h[0][1] == pytest.approx(4 * 0.7 * 1.3) and h[1][1] == pytest.approx(2 * 0.7 * 0.7)

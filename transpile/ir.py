@@ -247,8 +247,10 @@ def assignments(stmts):
 def merged_names(stmts):
     """Names assigned more than once: the merges at the end of both branches of an `if`."""
     counts = {}
-    for stmt in assignments(stmts):
-        counts[target(stmt)] = counts.get(target(stmt), 0) + 1
+    for stmt in walk(stmts):
+        name = target(stmt) if isinstance(stmt, ast.Assign) else stmt.target.id if isinstance(stmt, ast.For) else None
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
     return {name for name, count in counts.items() if count > 1}
 
 

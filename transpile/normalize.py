@@ -240,6 +240,8 @@ def _loop(parsed, builder, env, stmt):
         bounds = [builder.atom(a, env) for a in _range_of(stmt).args]
         bounds = [ir.const(0)] + bounds if len(bounds) == 1 else bounds
     assigned = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(stmt, ast.For):  # the index too: after the loop it holds the last value (or, with no pass, the old)
+        assigned.add(stmt.target.id)
     carried = {var: namer.fresh(var) for var in sorted(assigned) if var in env}
     for var, name in carried.items():
         builder.emit(name, _copy(env[var]))
@@ -252,6 +254,8 @@ def _loop(parsed, builder, env, stmt):
     if isinstance(stmt, ast.For):
         index = namer.fresh(stmt.target.id)
         inner[stmt.target.id] = ir.name(index)
+        if stmt.target.id not in carried:  # bound even if the loop makes no pass (later loops may carry it)
+            builder.emit(index, ir.const(None))
     else:
         go = namer.fresh("go", temporary=True)
         test()
@@ -277,6 +281,8 @@ def _loop(parsed, builder, env, stmt):
         env[var] = ir.name(name)
     for var in assigned - set(carried):
         env.pop(var, None)
+    if isinstance(stmt, ast.For) and stmt.target.id not in carried:
+        env[stmt.target.id] = ir.name(index)  # bound by the last pass, unbound if there was none (as in Python)
 
 
 def _jumps(body, kind):

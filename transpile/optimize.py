@@ -270,6 +270,13 @@ def eliminate_dead_code(stmts, live=None):
                 continue
             live |= live_then | live_else | set(ir.names_used(stmt))
         elif isinstance(stmt, (ast.For, ast.While)):
+            inner = list(ir.walk(stmt.body))
+            writes = {ir.target(s) for s in inner if isinstance(s, ast.Assign)}
+            if isinstance(stmt, ast.For):
+                writes.add(stmt.target.id)
+            if not writes & live and all(ir.is_pure(s) for s in inner if isinstance(s, ast.Assign)) \
+                    and not any(isinstance(s, ast.Expr) and not ir.is_comment(s) for s in inner):
+                continue  # nothing it computes is used, and it records nothing
             # what the body reads may be needed by the next pass: all of it is live at its end
             live_body = live | {n for inner in ir.walk([stmt]) for n in ir.names_used(inner)}
             stmt.body = eliminate_dead_code(stmt.body, live_body)

@@ -253,7 +253,7 @@ def _fence(parsed):
             raise parsed.error(node, "'return' inside a loop is not supported; assign a result and return after it.")
         if isinstance(node, ast.Call) and node.keywords:
             raise parsed.error(node, "keyword arguments in calls are not supported yet; pass them by position.")
-        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, type(None))):
             if not (isinstance(node.value, str) and _is_docstring(parsed.tree, node)):
                 raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers are supported.")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):

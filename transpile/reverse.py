@@ -38,7 +38,31 @@ def reverse(parsed, body, namer, wrt, seeds):
         if isinstance(output, ast.Name) and output.id in sweep.active:
             sweep.add(adjoint, output.id, seed)
     sweep.backward(primal, adjoint)
-    return primal + sweep.builder.stmts, [adjoint.get(p, ir.const(0.0)) for p in wrt]
+    return _without_unread_tapes(primal, sweep.builder.stmts) + sweep.builder.stmts, \
+        [adjoint.get(p, ir.const(0.0)) for p in wrt]
+
+
+def _without_unread_tapes(primal, backward):
+    """Drop the recording of loops whose passes the backward sweep never replays (they do not
+    reach the output): their tapes would only fill."""
+    popped = {n.func.value.id for s in ir.walk(backward) for n in ast.walk(s) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Attribute) and n.func.attr == "pop"}
+
+    def keep(stmt):
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+                isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append":
+            return stmt.value.func.value.id in popped
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List):
+            return ir.target(stmt) in popped
+        return True
+
+    def strip(stmts):
+        for stmt in stmts:
+            for block in ir.blocks(stmt):
+                block[:] = strip(block)
+        return [s for s in stmts if keep(s)]
+
+    return strip(primal)
 
 
 def _record(stmts, namer):
