@@ -45,8 +45,8 @@ def reverse(parsed, body, namer, wrt, seeds):
 def _without_unread_tapes(primal, backward):
     """Drop the recording of loops whose passes the backward sweep never replays (they do not
     reach the output): their tapes would only fill."""
-    popped = {n.func.value.id for s in ir.walk(backward) for n in ast.walk(s) if isinstance(n, ast.Call)
-              and isinstance(n.func, ast.Attribute) and n.func.attr == "pop"}
+    popped = {s.value.func.value.id for s in ir.assignments(backward) if isinstance(s.value, ast.Call)
+              and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "pop"}
 
     def keep(stmt):
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
