@@ -28,9 +28,22 @@ def _is(node, value):
     return v is not None and v == value
 
 
+CHANGES = [0]  # every pass counts what it rewrites: `optimize` stops when a round counts none
+
+
+def _changed():
+    CHANGES[0] += 1
+
+
 def substitute_names(node, mapping):
     """Replace every read of a name in `mapping` (name -> atom) inside `node`, in place."""
-    return ir.replace_reads(node, lambda var: _copy_atom(mapping[var]) if var in mapping else None)
+    def replacement(var):
+        if var in mapping:
+            _changed()
+            return _copy_atom(mapping[var])
+        return None
+
+    return ir.replace_reads(node, replacement)
 
 
 def _copy_atom(atom):
@@ -57,6 +70,7 @@ def fold_constants(stmts):
             continue  # leave the error to run time, where the user's code raises it too
         if type(result) in (int, float, bool) and not (isinstance(result, float) and not math.isfinite(result)):
             stmt.value = ir.const(result)
+            _changed()
     return stmts
 
 
@@ -175,6 +189,7 @@ def simplify(stmts, floats=(), merged=None):
             if better is None:
                 break
             stmt.value = better
+            _changed()
             func, args = ir.operation(better)
         if ir.target(stmt) not in merged and not any(isinstance(a, ast.Name) and a.id in merged for a in args):
             defined[ir.target(stmt)] = (func, args)  # (not if it reads a value a loop may change later)
@@ -202,6 +217,7 @@ def propagate_copies(stmts, _mapping=None, _merged=None, _top=None):
                 and not (isinstance(stmt.value, ast.Name) and stmt.value.id in merged):  # a loop may change it
             mapping[ir.target(stmt)] = stmt.value
             if not nested:
+                _changed()
                 continue
         kept.append(stmt)
     return kept
@@ -213,6 +229,7 @@ def prune_branches(stmts):
     for stmt in stmts:
         if isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Constant):
             kept.extend(prune_branches(stmt.body if stmt.test.value else stmt.orelse))
+            _changed()
             continue
         for block in ir.blocks(stmt):
             block[:] = prune_branches(block)
@@ -244,6 +261,7 @@ def _cse(stmts, first, renamed, merged):
         if key in first:
             renamed[ir.target(stmt)] = ir.name(first[key])
             stmt.value = ir.name(first[key])
+            _changed()
         else:
             first[key] = ir.target(stmt)
 
@@ -258,6 +276,7 @@ def eliminate_dead_code(stmts, live=None):
     for stmt in reversed(stmts):
         if isinstance(stmt, ast.Assign):
             if ir.target(stmt) not in live and ir.is_pure(stmt):
+                _changed()
                 continue
             live.update(ir.names_used(stmt.value))
         elif isinstance(stmt, ast.Return):
@@ -267,6 +286,7 @@ def eliminate_dead_code(stmts, live=None):
             stmt.body = eliminate_dead_code(stmt.body, live_then)
             stmt.orelse = eliminate_dead_code(stmt.orelse, live_else)
             if not any(isinstance(s, (ast.Assign, ast.If)) for s in stmt.body + stmt.orelse):
+                _changed()
                 continue
             live |= live_then | live_else | set(ir.names_used(stmt))
         elif isinstance(stmt, (ast.For, ast.While)):
@@ -276,11 +296,13 @@ def eliminate_dead_code(stmts, live=None):
                 writes.add(stmt.target.id)
             if not writes & live and all(ir.is_pure(s) for s in inner if isinstance(s, ast.Assign)) \
                     and not any(isinstance(s, ast.Expr) and not ir.is_comment(s) for s in inner):
+                _changed()
                 continue  # nothing it computes is used, and it records nothing
             # what the body reads may be needed by the next pass: all of it is live at its end
             live_body = live | {n for inner in ir.walk([stmt]) for n in ir.names_used(inner)}
             stmt.body = eliminate_dead_code(stmt.body, live_body)
             if not stmt.body:
+                _changed()
                 continue
             live |= live_body
         elif isinstance(stmt, ast.Expr) and not ir.is_comment(stmt):
@@ -306,6 +328,7 @@ def reduce_strength(stmts, namer):
             func, args = ir.operation(stmt.value)
             n = _integer_exponent(args[1]) if func in (operator.pow, math.pow) and len(args) == 2 else None
             if n is not None and n != 1 and not (ir.is_exact(stmt) and n > 2):  # pow rounds once, x*x*x twice
+                _changed()
                 base = args[0]
                 if n == 0:
                     stmt.value = ir.const(1.0)
@@ -329,7 +352,7 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
     `floats` names parameters assumed to hold floats (those differentiated).
     """
     for _ in range(max_rounds):
-        before = ir.signature(stmts)
+        before = CHANGES[0]
         merged = ir.merged_names(stmts)  # no pass below assigns a name twice: valid for the round
         stmts = fold_constants(stmts)
         stmts = simplify(stmts, floats, merged)
@@ -339,6 +362,6 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
         stmts = propagate_copies(stmts, _merged=merged, _top=True)
         stmts = reduce_strength(stmts, namer)
         stmts = eliminate_dead_code(stmts)
-        if ir.signature(stmts) == before:
+        if CHANGES[0] == before:
             break
     return stmts
