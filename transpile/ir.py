@@ -211,12 +211,6 @@ def key(rhs):
     return (id(func), tuple(parts))
 
 
-def signature(stmts):
-    """A cheap value that changes whenever a pass changes `stmts`."""
-    return tuple((target(s), key(s.value)) if isinstance(s, ast.Assign) else
-                 (type(s).__name__, tuple(names_used(s)), tuple(signature(b) for b in blocks(s))) for s in stmts)
-
-
 def blocks(stmt):
     """The statement lists nested in `stmt` (an if's branches, a loop's body)."""
     if isinstance(stmt, ast.If):
