@@ -304,3 +304,19 @@ def dead_loop(x, n):
 
 
 LOOP_ARGUMENTS.update({index_after_loop: (4,), dead_loop: (3,)})
+
+
+def looping_helper(t, m):
+    for j in range(m):
+        t = t * 0.9 + 0.1
+    return t
+
+
+def calls_a_looping_helper(x, n):
+    s = x
+    for i in range(n):
+        s = looping_helper(s * x, 2) + s
+    return s
+
+
+LOOP_ARGUMENTS[calls_a_looping_helper] = (3,)

@@ -276,6 +276,7 @@ def _loop(parsed, builder, env, stmt):
         loop = ast.While(test=ir.name(go), body=stmts, orelse=[])
         loop.lineno = stmt.lineno
     loop.carried = list(carried.values())  # the names that hold a value from one pass to the next
+    loop.source = builder.parsed
     builder.stmts.append(loop)
     for var, name in carried.items():
         env[var] = ir.name(name)

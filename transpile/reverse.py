@@ -191,8 +191,9 @@ class _Sweep:
         else:
             loop = ir.loop(namer.fresh("_pass"), [ir.name(stmt.passes)], body, stmt.lineno)
         loop.carried = list(loop_adjoint.values())
-        header = getattr(stmt.replay[0] if stmt.replay else stmt, "source", None) or self.parsed
-        builder.stmts.append(ir.comment(f"grad of: {header.lines[stmt.lineno - 1].strip()}  (passes in reverse)"))
+        origin = getattr(stmt, "source", None) or self.parsed
+        header = origin.lines[stmt.lineno - 1].strip() if 0 < stmt.lineno <= len(origin.lines) else "a loop"
+        builder.stmts.append(ir.comment(f"grad of: {header}  (passes in reverse)"))
         builder.stmts.append(loop)
         for name, variable in loop_adjoint.items():
             adjoint[name] = ir.name(variable)
