@@ -42,8 +42,9 @@ class ParsedFunction:
     def line_text(self, lineno, limit=100):
         """The statement starting at `lineno`, on one line (shortened past `limit` characters)."""
         if self._statement_ends is None:
-            self._statement_ends = {s.lineno: s.end_lineno for s in ast.walk(self.tree)
-                                    if isinstance(s, ast.stmt) and not isinstance(s, ast.FunctionDef)}
+            self._statement_ends = {s.lineno: s.end_lineno for s in ast.walk(self.tree)  # a loop or if: its header
+                                    if isinstance(s, ast.stmt) and not isinstance(s, (ast.FunctionDef, ast.For,
+                                                                                      ast.While, ast.If))}
         end = self._statement_ends.get(lineno, lineno)
         text = " ".join(line.strip() for line in self.lines[lineno - 1:end])
         return text if len(text) <= limit else text[: limit - 4].rstrip() + " ..."
