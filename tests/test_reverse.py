@@ -143,10 +143,15 @@ def test_a_loop_that_runs_zero_times():
     assert tp.grad(functions.simulate, wrt=(0, 1))(0.5, 0.2, 3.0, 0) == (1.0, 0.4)
 
 
-def test_reverse_loop_stores_one_value_per_carried_variable_and_pass():
+def test_reverse_loop_stores_only_the_carried_values_its_backward_pass_reads():
     text = tp.source(functions.simulate, wrt=("x", "v", "k"))
-    assert text.count(".append(") == 2 and text.count(".pop()") == 2
+    # x is read by the derivative of the branch (`x > 0`, `k * x`); v enters linearly and is not needed
+    assert text.count(".append(") == 1 and text.count(".pop()") == 1 and "x_1_tape" in text
     assert "reversed(range(" in text
+    import re
+
+    with_break = tp.source(functions.breaks_and_continues, wrt=("x", "y"))
+    assert "broke" in with_break and not re.search(r"broke\w*_tape", with_break)  # the flag is not recorded
 
 
 def test_the_index_keeps_python_semantics_after_the_loop():

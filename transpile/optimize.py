@@ -346,6 +346,45 @@ def reduce_strength(stmts, namer):
     return out
 
 
+def _tape_call(stmt, method):
+    """The tape name if `stmt` is `NAME = TAPE.pop()` / `TAPE.append(NAME)` (by `method`), else None."""
+    call = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr)) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == method \
+            and isinstance(call.func.value, ast.Name):
+        return call.func.value.id
+    return None
+
+
+def drop_unread_tapes(stmts):
+    """A value popped off a tape that its backward pass no longer reads (a loop counter, a
+    `break` flag, once dead code is gone) need not be recorded at all."""
+    unread = set()
+    for loop in ir.walk(stmts):
+        if not isinstance(loop, (ast.For, ast.While)):
+            continue
+        for stmt in loop.body:
+            tape = _tape_call(stmt, "pop") if isinstance(stmt, ast.Assign) else None
+            if tape and ir.target(stmt) not in {n for s in ir.walk(loop.body) if s is not stmt
+                                                 for n in ir.names_used(s)}:
+                unread.add(tape)
+    if not unread:
+        return stmts
+
+    def keep(stmt):
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List):
+            return ir.target(stmt) not in unread
+        return not ((_tape_call(stmt, "pop") or _tape_call(stmt, "append")) in unread)
+
+    def strip(block):
+        for stmt in block:
+            for inner in ir.blocks(stmt):
+                inner[:] = strip(inner)
+        return [s for s in block if keep(s)]
+
+    _changed()
+    return strip(stmts)
+
+
 def optimize(stmts, namer, floats=(), max_rounds=20):
     """Run every pass until the body stops changing (a fixed point).
 
@@ -362,6 +401,7 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
         stmts = propagate_copies(stmts, _merged=merged, _top=True)
         stmts = reduce_strength(stmts, namer)
         stmts = eliminate_dead_code(stmts)
+        stmts = drop_unread_tapes(stmts)
         if CHANGES[0] == before:
             break
     return stmts
