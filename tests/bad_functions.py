@@ -101,9 +101,15 @@ def no_return(x):  # OFFENDING
     y = x * 2.0
 
 
-def uses_nested_def(x):
-    def inner(t):  # OFFENDING
-        return t
+def uses_recursive_helper(x):
+    def inner(t):
+        return inner(t * 0.5) if t > 1.0 else t  # OFFENDING
+    return inner(x)
+
+
+def uses_helper_with_defaults(x):
+    def inner(t, s=2.0):  # OFFENDING
+        return t * s
     return inner(x)
 
 
@@ -123,4 +129,4 @@ def uses_del(x):
 
 BAD = [uses_try, uses_loop_over_a_list, loops_over_zip, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
-       uses_before_assignment, no_return, uses_nested_def, uses_keyword_call, uses_attribute_of_local, uses_del]
+       uses_before_assignment, no_return, uses_recursive_helper, uses_helper_with_defaults, uses_keyword_call, uses_attribute_of_local, uses_del]

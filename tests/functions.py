@@ -320,3 +320,20 @@ def calls_a_looping_helper(x, n):
 
 
 LOOP_ARGUMENTS[calls_a_looping_helper] = (3,)
+
+
+def local_helpers(x, y):
+    def sq(t):
+        return t * t
+
+    def blend(a, b):
+        """Mix two values by y, read from the enclosing function when called."""
+        if a > b:
+            return a * y + b
+        return b * y - a
+
+    z = sq(x) + sq(y)
+    return blend(z, math.sin(x)) + sq(blend(x, y))
+
+
+CORPUS.append(local_helpers)

@@ -22,6 +22,8 @@ class Builder:
         self.stmts = []
         self.lineno = lineno
         self.parsed = parsed  # the function whose source the statements come from
+        self.helpers = {}  # name -> ast.FunctionDef of a helper defined inside the function
+        self.inlining = []  # helpers being inlined, innermost last (to refuse recursion)
 
     def emit(self, target, rhs, origin=None):
         """Append `target = rhs`; `origin` is the source expression it computes (for error carets)."""
@@ -71,6 +73,8 @@ class Builder:
         if isinstance(expr, ast.Call):
             args = [self.atom(a, env) for a in expr.args]
             callees = self.parsed.callees if self.parsed is not None else {}
+            if isinstance(expr.func, ast.Name) and expr.func.id in self.helpers:
+                return self.inline_helper(self.helpers[expr.func.id], args, env, expr)
             if isinstance(expr.func, ast.Name) and expr.func.id in callees:
                 return self.inline(callees[expr.func.id], args, expr)
             return ast.Call(func=expr.func, args=args, keywords=[])
@@ -101,6 +105,28 @@ class Builder:
         orelse.append(ir.assign(merge, _copy(other), self.lineno))
         self.stmts.append(ir.branch(test, body, orelse, self.lineno))
         return ir.name(merge)
+
+    def inline_helper(self, helper, args, env, call):
+        """Emit a helper defined inside the function, reading the enclosing variables as they are now."""
+        if helper.name in self.inlining:
+            raise self.parsed.error(call, f"recursive call of '{helper.name}': calls are inlined, so recursion "
+                                          "cannot be differentiated; rewrite it without recursion.")
+        params = [a.arg for a in helper.args.args]
+        if len(args) != len(params):
+            raise self.parsed.error(call, f"'{helper.name}' takes {len(params)} parameters.")
+        inner = dict(env)
+        inner.update(zip(params, args))
+        self.inlining.append(helper.name)
+        lineno = self.lineno
+        try:
+            result = statements(self.parsed, self, inner, _single_exit(_without_docstring(helper.body)),
+                                helper=helper)
+        finally:
+            self.inlining.pop()
+            self.lineno = lineno
+        if isinstance(result, ast.Tuple):
+            raise self.parsed.error(call, f"'{helper.name}' returns a tuple; helpers must return one number.")
+        return result
 
     def inline(self, callee, args, call):
         """Emit the body of a called user function with its parameters bound to `args`; returns its result."""
@@ -151,7 +177,13 @@ def normalize(parsed):
     return builder.stmts, namer
 
 
-def statements(parsed, builder, env, body=None):
+def _without_docstring(body):
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[1:]
+    return body
+
+
+def statements(parsed, builder, env, body=None, helper=None):
     """Emit the normalized `body` (default: all of `parsed`) with `env` (name -> atom).
 
     Returns the returned value, or None if `body` runs off its end (an `if`
@@ -170,6 +202,9 @@ def statements(parsed, builder, env, body=None):
         _check_defined(parsed, stmt, env)
         rest = body[index + 1:]
         if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.FunctionDef):
+            builder.helpers[stmt.name] = stmt
             continue
         if isinstance(stmt, ast.Return):
             if rest:
@@ -194,8 +229,8 @@ def statements(parsed, builder, env, body=None):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
             raise parsed.error(stmt, f"'{type(stmt).__name__}' is not supported here.")
-    if top:
-        raise parsed.error(parsed.tree, "the function has no 'return'; return the value to differentiate.")
+    if top or helper is not None:
+        raise parsed.error(helper or parsed.tree, "the function has no 'return'; return the value to differentiate.")
     return None
 
 
@@ -420,6 +455,8 @@ def _merge(builder, var, a, b, then_stmts, else_stmts):
 
 
 def _check_defined(parsed, stmt, env):
+    if isinstance(stmt, ast.FunctionDef):
+        return
     read = ir.names_used(stmt.value) if getattr(stmt, "value", None) is not None else []
     if isinstance(stmt, (ast.If, ast.While)):
         read = ir.names_used(stmt.test)

@@ -72,7 +72,6 @@ _REFUSED = {
     ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
     ast.With: "'with' statements are not supported; move the context manager out of the function.",
     ast.Lambda: "lambda expressions are not supported inside the function; define a module-level function.",
-    ast.FunctionDef: "nested function definitions are not supported yet; define the helper at module level.",
     ast.AsyncFunctionDef: "async functions cannot be differentiated; write a plain function.",
     ast.ClassDef: "class definitions inside the function are not supported; define the class outside.",
     ast.Global: "'global' is not supported; pass the value in as an argument.",
@@ -242,6 +241,11 @@ def _fence(parsed):
         if isinstance(node, ast.Tuple) and id(node) not in top_level_tuples:
             raise parsed.error(node, "tuples are only supported in assignments (a, b = x, y) and returns; "
                                      "use separate variables.")
+        if isinstance(node, ast.FunctionDef) and node is not parsed.tree and (
+                node.decorator_list or node.args.vararg or node.args.kwarg or node.args.defaults
+                or node.args.kwonlyargs or node.args.posonlyargs):
+            raise parsed.error(node, "a helper defined inside the function takes plain positional parameters "
+                                     "(no decorators, defaults, *args or keyword-only ones).")
         if node is not parsed.tree and type(node) in _REFUSED:
             raise parsed.error(node, _REFUSED[type(node)])
         if not isinstance(node, _ALLOWED) and type(node) not in (ast.Module,):
@@ -292,8 +296,9 @@ def _ancestors(parsed, target):
 
 
 def _is_docstring(fdef, node):
-    first = fdef.body[0]
-    return isinstance(first, ast.Expr) and first.value is node
+    """Whether `node` is the docstring of `fdef` or of a helper defined inside it."""
+    return any(isinstance(f, ast.FunctionDef) and isinstance(f.body[0], ast.Expr) and f.body[0].value is node
+               for f in ast.walk(fdef))
 
 
 class _Resolver(ast.NodeTransformer):
@@ -303,7 +308,10 @@ class _Resolver(ast.NodeTransformer):
         self.parsed = parsed
         self.calling = calling
         func = parsed.func
-        self.locals = set(parsed.params) | {
+        self.local_functions = {n.name for n in ast.walk(parsed.tree)
+                                if isinstance(n, ast.FunctionDef) and n is not parsed.tree}
+        self.locals = set(parsed.params) | self.local_functions | {
+            a.arg for n in ast.walk(parsed.tree) if isinstance(n, ast.FunctionDef) for a in n.args.args} | {
             n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         code = func.__code__
         cells = dict(zip(code.co_freevars, func.__closure__ or ()))
@@ -389,6 +397,9 @@ class _Resolver(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node):
+        if isinstance(node.func, ast.Name) and node.func.id in self.local_functions:
+            node.args = [self.visit(a) for a in node.args]  # a helper defined inside: inlined where called
+            return node
         value = self._chain(node.func)
         if value is None:
             raise self.parsed.error(node.func, f"'{ast.unparse(node.func)}' is a local variable, not a function.")
