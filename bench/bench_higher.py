@@ -130,24 +130,6 @@ def fd_hessian_function(gradient, n, step=FD_STEP):
     return fd_hessian
 
 
-def cold(build, generations):
-    """min ms of `build()` with the memory cache cleared first and the disk cache off."""
-    os.environ["TRANSPILE_CACHE"] = "0"
-    best = math.inf
-    try:
-        for _ in range(COLD_REPEAT):
-            load._memory.clear()
-            before = load.STATS["generated"]
-            start = time.perf_counter()
-            build()
-            best = min(best, time.perf_counter() - start)
-            made = load.STATS["generated"] - before
-            assert made == generations, f"expected {generations} transpiles, got {made}"
-    finally:
-        os.environ["TRANSPILE_CACHE"] = "1"
-    return best * 1e3
-
-
 def fence(text, markdown):
     return f"```python\n{text.rstrip()}\n```" if markdown else text.rstrip()
 
@@ -236,10 +218,10 @@ def cold_table():
         n = func.__code__.co_argcount
         wrt = tuple(range(n))
         first = tp.grad(func)  # kept for "d2 outer"
-        grad_ms = cold(lambda: tp.grad(func, wrt=wrt), 1)
-        outer_ms = cold(lambda: tp.grad(first), 1)
-        both_ms = cold(lambda: tp.grad(tp.grad(func)), 2)
-        hess_ms = cold(lambda: tp.hessian(func, wrt=wrt), 2)
+        grad_ms = bs.cold(lambda: tp.grad(func, wrt=wrt), 1)
+        outer_ms = bs.cold(lambda: tp.grad(first), 1)
+        both_ms = bs.cold(lambda: tp.grad(tp.grad(func)), 2)
+        hess_ms = bs.cold(lambda: tp.hessian(func, wrt=wrt), 2)
         lines_first = len(tp.source(func, wrt=wrt).splitlines())
         lines_second = len(tp.source(tp.grad(func)).splitlines())
         lines_hess = len(tp.source(tp.grad(func, wrt=wrt), wrt=wrt, kind="jacobian").splitlines())
