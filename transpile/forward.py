@@ -11,14 +11,9 @@ its end like the values.  A value that depends on no seeded input has none.
 import ast
 
 from . import ir
+from .naming import derivative_name
 from .normalize import Builder, source_line
 from .partials import partials_of, split_sign
-
-
-def tangent_name(var, direction, namer):
-    """`dx` for the user's `x`, `d_sin_x` for a temporary; `dx_dy` when directions are named."""
-    base = ("d_" if var in namer.temporaries else "d") + var
-    return base if direction is None else f"{base}_d{direction}"
 
 
 def forward(parsed, body, namer, directions):
@@ -79,7 +74,7 @@ class _Sweep:
                         total = ast.UnaryOp(op=ast.USub(), operand=term) if negative else term
                     else:
                         total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
-                known[result] = builder.emit(self.namer.fresh(tangent_name(result, label, self.namer),
+                known[result] = builder.emit(self.namer.fresh(derivative_name(result, self.namer, label),
                                                               temporary=True), builder.rhs(total))
 
     def _branch(self, stmt, tangent):
@@ -98,7 +93,7 @@ class _Sweep:
                 if a is not None and b is not None and ir.atom_key(a) == ir.atom_key(b):
                     tangent[label][var] = a
                     continue
-                merged = self.namer.fresh(tangent_name(var, label, self.namer), temporary=True)
+                merged = self.namer.fresh(derivative_name(var, self.namer, label), temporary=True)
                 then_stmts.append(ir.assign(merged, a if a is not None else ir.const(0.0), stmt.lineno))
                 else_stmts.append(ir.assign(merged, b if b is not None else ir.const(0.0), stmt.lineno))
                 tangent[label][var] = ir.name(merged)
@@ -117,7 +112,7 @@ class _Sweep:
             carried_tangent[label] = {}
             inner[label] = dict(known)
             for name in stmt.carried:
-                variable = self.namer.fresh(tangent_name(name, label, self.namer), temporary=True)
+                variable = self.namer.fresh(derivative_name(name, self.namer, label), temporary=True)
                 self.builder.emit(variable, known.get(name, ir.const(0.0)))
                 carried_tangent[label][name] = variable
                 inner[label][name] = ir.name(variable)

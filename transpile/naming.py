@@ -63,6 +63,13 @@ def describe(rhs):
     return text
 
 
+def derivative_name(var, namer, direction=None):
+    """`dx` for the user's `x`, `d_sin_x` for a temporary (not `dsin_x`, read as d(sin) * x);
+    `dx_dy` for the derivative along a named direction."""
+    base = ("d_" if var in namer.temporaries else "d") + var
+    return base if direction is None else f"{base}_d{direction}"
+
+
 class Namer:
     """Hands out names that collide neither with each other nor with `taken`."""
 

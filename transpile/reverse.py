@@ -13,13 +13,9 @@ import ast
 import copy
 
 from . import ir
+from .naming import derivative_name
 from .normalize import Builder, source_line
 from .partials import active_names, partials_of, split_sign
-
-
-def adjoint_name(var, namer):
-    """`dx` for the user's `x`; `d_sin_x` for a temporary, so it cannot read as `d(sin) * x`."""
-    return ("d_" if var in namer.temporaries else "d") + var
 
 
 def reverse(parsed, body, namer, wrt, seeds):
@@ -101,7 +97,7 @@ class _Sweep:
             rhs = ast.BinOp(left=adjoint[var], op=ast.Sub() if negative else ast.Add(), right=builder.atom(term))
         else:
             rhs = ast.UnaryOp(op=ast.USub(), operand=builder.atom(term)) if negative else builder.rhs(term)
-        adjoint[var] = builder.emit(self.namer.fresh(adjoint_name(var, self.namer), temporary=True), rhs)
+        adjoint[var] = builder.emit(self.namer.fresh(derivative_name(var, self.namer), temporary=True), rhs)
 
     def backward(self, stmts, adjoint):
         """Emit the adjoints of `stmts`, last statement first, updating `adjoint` (name -> atom)."""
@@ -141,7 +137,7 @@ class _Sweep:
             if a is not None and b is not None and ir.atom_key(a) == ir.atom_key(b):
                 adjoint[var] = a
                 continue
-            merged = self.namer.fresh(adjoint_name(var, self.namer), temporary=True)
+            merged = self.namer.fresh(derivative_name(var, self.namer), temporary=True)
             then_stmts.append(ir.assign(merged, a if a is not None else ir.const(0.0), stmt.lineno))
             else_stmts.append(ir.assign(merged, b if b is not None else ir.const(0.0), stmt.lineno))
             adjoint[var] = ir.name(merged)
@@ -161,7 +157,7 @@ class _Sweep:
         outer = sorted(n for n in read - assigned if n in self.active)
         loop_adjoint = {}
         for name in carried + outer:  # one adjoint variable each, updated by every pass
-            loop_adjoint[name] = namer.fresh(adjoint_name(name, namer), temporary=True)
+            loop_adjoint[name] = namer.fresh(derivative_name(name, namer), temporary=True)
             start = adjoint.pop(name, None) if name in carried else adjoint.get(name)
             builder.emit(loop_adjoint[name], start if start is not None else ir.const(0.0))
         replay, renamed = _renamed_copy(stmt.replay, set(carried), namer)
