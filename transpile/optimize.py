@@ -197,30 +197,47 @@ def simplify(stmts, floats=(), merged=None):
 
 
 def propagate_copies(stmts, _mapping=None, _merged=None, _top=None):
-    """Drop `a = b` (b a name or constant) and read b wherever a was read.
+    """Read b wherever `a = b` (b a name or constant) made `a` a copy of it, and drop the copy.
 
-    Copies learnt in a branch are applied there and kept (code after the `if`
-    may read them, under the same condition); merging copies are kept.
+    A copy of a name assigned more than once (a loop's or a branch merge's)
+    holds only until that name is assigned again, and the copy itself stays.
+    Copies learnt in a branch are applied there and kept (code after the
+    `if` may read them, under the same condition); merging copies are kept.
     """
     nested = _merged is not None if _top is None else not _top
     merged = ir.merged_names(stmts) if _merged is None else _merged
     mapping, kept = dict(_mapping or {}), []
     for stmt in stmts:
+        if isinstance(stmt, (ast.For, ast.While)):  # every pass may change what the loop assigns
+            _forget(mapping, _assigned(stmt))
         if mapping:
             substitute_names(stmt, mapping)
         if isinstance(stmt, ast.If):
             stmt.body = propagate_copies(stmt.body, mapping, merged, False)
             stmt.orelse = propagate_copies(stmt.orelse, mapping, merged, False)
+            _forget(mapping, _assigned(stmt))
         elif isinstance(stmt, (ast.For, ast.While)):
             stmt.body = propagate_copies(stmt.body, mapping, merged, False)
-        elif isinstance(stmt, ast.Assign) and ir.is_atom(stmt.value) and ir.target(stmt) not in merged \
-                and not (isinstance(stmt.value, ast.Name) and stmt.value.id in merged):  # a loop may change it
-            mapping[ir.target(stmt)] = stmt.value
-            if not nested:
-                _changed()
-                continue
+        elif isinstance(stmt, ast.Assign):
+            _forget(mapping, {ir.target(stmt)})
+            if ir.is_atom(stmt.value) and ir.target(stmt) not in merged:
+                mapping[ir.target(stmt)] = stmt.value
+                if not nested and not (isinstance(stmt.value, ast.Name) and stmt.value.id in merged):
+                    _changed()
+                    continue
         kept.append(stmt)
     return kept
+
+
+def _assigned(stmt):
+    names = {ir.target(s) for s in ir.walk([stmt]) if isinstance(s, ast.Assign)}
+    return names | {s.target.id for s in ir.walk([stmt]) if isinstance(s, ast.For)}
+
+
+def _forget(mapping, assigned):
+    """Drop the copies of names that are assigned again."""
+    for copy in [c for c, source in mapping.items() if isinstance(source, ast.Name) and source.id in assigned]:
+        del mapping[copy]
 
 
 def prune_branches(stmts):
