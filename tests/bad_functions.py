@@ -13,16 +13,43 @@ def uses_try(x):
     return y
 
 
-def uses_loop_over_a_list(x):
-    for i in [1.0, 2.0]:  # OFFENDING
-        x = x * i
-    return x
+def reads_a_list_it_grows(x):
+    ys = [x]
+    for i in range(3):
+        ys.append(ys[-1] * x)  # OFFENDING
+    return ys[-1]
 
 
-def loops_over_zip(x):
-    for a, b in zip([x], [x]):  # OFFENDING
-        x = x * a * b
-    return x
+def appends_to_an_argument(xs):
+    xs.append(1.0)  # OFFENDING
+    return sum(xs)
+
+
+def assigns_an_element(x):
+    ys = [x, x]
+    ys[0] = 2.0 * x  # OFFENDING
+    return ys[0] * ys[1]
+
+
+def slices_a_list(xs):
+    return sum(xs[1:])  # OFFENDING
+
+
+def calls_a_dict_method(d):
+    for key, value in d.items():  # OFFENDING
+        d = value
+    return d
+
+
+def zips_backwards(xs, ys):
+    total = 0.0
+    for x, y in reversed(zip(xs, ys)):  # OFFENDING
+        total = total + x * y
+    return total
+
+
+def sums_with_a_start(xs):
+    return sum(xs, 1.0)  # OFFENDING
 
 
 def returns_inside_a_loop(x):
@@ -87,8 +114,8 @@ def uses_with(x):
         return x
 
 
-def uses_list(x):
-    return [x, x][0]  # OFFENDING
+def uses_set(x):
+    return sum({x, 2.0 * x})  # OFFENDING
 
 
 def uses_before_assignment(x):
@@ -127,6 +154,7 @@ def uses_del(x):
     return x
 
 
-BAD = [uses_try, uses_loop_over_a_list, loops_over_zip, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
-       returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_list,
+BAD = [uses_try, reads_a_list_it_grows, appends_to_an_argument, assigns_an_element, slices_a_list,
+       calls_a_dict_method, zips_backwards, sums_with_a_start, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
+       returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_set,
        uses_before_assignment, no_return, uses_recursive_helper, uses_helper_with_defaults, uses_keyword_call, uses_attribute_of_local, uses_del]

@@ -12,7 +12,7 @@ import math
 import sys
 from collections import Counter
 
-from . import ir
+from . import ir, runtime
 from .kinds import float_names, is_float
 from .optimize import substitute_names
 
@@ -267,10 +267,15 @@ def stmt_target(stmt):
     return stmt_target_node(stmt).id
 
 
-def modules_used(stmts):
-    """The modules generated code reads (`math` for `math.sin(x)`)."""
-    return {node.value.id for stmt in stmts for node in ast.walk(stmt)
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math"}
+def imports_used(stmts):
+    """The import lines generated code needs: `math` for `math.sin(x)`, `transpile.runtime`
+    helpers for code that differentiates lists, tuples or dicts."""
+    names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)}
+    modules = {node.value.id for stmt in stmts for node in ast.walk(stmt)
+               if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math"}
+    helpers = sorted(names & set(runtime.__all__))
+    return [f"import {m}" for m in sorted(modules)] + (
+        [f"from transpile.runtime import {', '.join(helpers)}"] if helpers else [])
 
 
 def readable(stmts, namer, params, preferred=(), floats=()):
@@ -327,8 +332,8 @@ def _comment(line):
     return line
 
 
-def module_source(functions, header, modules=()):
-    """A module: header docstring, imports of `modules`, then the functions."""
+def module_source(functions, header, imports=()):
+    """A module: header docstring, the `imports` lines, then the functions."""
     code = "\n\n".join(functions)
-    imports = "".join(f"import {m}\n" for m in sorted(modules))
+    imports = "".join(f"{line}\n" for line in imports)
     return f'"""{header}"""\n{imports}\n\n{code}'

@@ -13,7 +13,8 @@ import ast
 from . import ir
 from .naming import derivative_name
 from .normalize import Builder, source_line
-from .partials import partials_of, split_sign
+from .kinds import structured_names
+from .partials import active_names, partials_of, split_sign, structure_operands
 
 
 def forward(parsed, body, namer, directions):
@@ -25,19 +26,62 @@ def forward(parsed, body, namer, directions):
     returned value (flattened) in that direction.
     """
     *primal, ret = body
-    sweep = _Sweep(parsed, namer)
+    seeded = {name for seed in directions.values() for name in seed}
+    sweep = _Sweep(parsed, namer, primal, active_names(parsed, primal, seeded))
     tangent = {label: dict(seed) for label, seed in directions.items()}
     sweep.along(primal, tangent)
     outputs = ir.returned_atoms(ret)
-    tangents = {label: [known.get(o.id, ir.const(0.0)) if isinstance(o, ast.Name) else ir.const(0.0)
-                        for o in outputs] for label, known in tangent.items()}
+    tangents = {label: [known.get(o.id) or sweep.builder.atom(sweep.zero(o.id)) if isinstance(o, ast.Name)
+                        else ir.const(0.0) for o in outputs] for label, known in tangent.items()}
     return sweep.builder.stmts, tangents
 
 
 class _Sweep:
-    def __init__(self, parsed, namer):
-        self.parsed, self.namer = parsed, namer
+    def __init__(self, parsed, namer, primal, active):
+        self.parsed, self.namer, self.active = parsed, namer, active
+        self.structured = structured_names(primal)
         self.builder = Builder(namer)
+
+    def zero(self, var):
+        """The zero tangent of `var`: 0.0, or a mirror of zeros for a (possible) structure."""
+        if var not in self.structured:
+            return ir.const(0.0)
+        return ast.Call(func=ir.name("zeros_like"), args=[ir.name(var)], keywords=[])
+
+    def _structure(self, stmt, label, known):
+        """The tangent of an element read, a new structure, `sum` or an append; False if `stmt` is none."""
+        builder = self.builder
+        if ir.appended(stmt):
+            container, value = ir.appended(stmt), stmt.value.args[0]
+            if container in known:
+                tangent = known.get(value.id) if isinstance(value, ast.Name) else None
+                builder.stmts.append(ir.append(known[container].id, tangent or builder.atom(self.zero(value.id) if
+                                                                                         isinstance(value, ast.Name)
+                                                                                         else ir.const(0.0))))
+            return True
+        if not isinstance(stmt, ast.Assign) or structure_operands(stmt.value) is None:
+            return False
+        result, value = ir.target(stmt), stmt.value
+        if isinstance(value, ast.Subscript):
+            rhs = ast.Subscript(value=known[value.value.id], slice=value.slice, ctx=ast.Load()) \
+                if value.value.id in known else None
+        elif isinstance(value, ast.Call):
+            rhs = ast.Call(func=value.func, args=[known[value.args[0].id]], keywords=[]) \
+                if value.args[0].id in known else None
+        elif result in self.active:
+            def tangent_of(element):
+                if not isinstance(element, ast.Name):
+                    return ir.const(0.0)
+                return known.get(element.id) or builder.atom(self.zero(element.id))
+            rhs = ast.Dict(keys=value.keys, values=[tangent_of(v) for v in value.values]) \
+                if isinstance(value, ast.Dict) else type(value)(elts=[tangent_of(e) for e in value.elts],
+                                                                ctx=ast.Load())
+        else:
+            rhs = None
+        if rhs is not None:
+            known[result] = builder.emit(self.namer.fresh(derivative_name(result, self.namer, label),
+                                                          temporary=True), rhs)
+        return True
 
     def along(self, stmts, tangent):
         """Emit `stmts`, each followed by its tangents; `tangent[label]` maps name -> tangent atom."""
@@ -53,11 +97,17 @@ class _Sweep:
                 commented_line = None
                 continue
             builder.stmts.append(stmt)
-            if not isinstance(stmt, ast.Assign):
+            if not isinstance(stmt, ast.Assign) and not ir.appended(stmt):
                 continue
-            result = ir.target(stmt)
             builder.lineno = stmt.lineno
             for label, known in tangent.items():
+                if self._structure(stmt, label, known):
+                    continue
+                result = ir.target(stmt)
+                if isinstance(stmt.value, ast.Name) and result in self.structured:
+                    if stmt.value.id in known:  # a copy of a structure
+                        known[result] = known[stmt.value.id]
+                    continue
                 partials = partials_of(self.parsed, stmt, known.__contains__)
                 if not partials:
                     if result in known:  # a loop variable rebound to a value without tangent
@@ -85,6 +135,7 @@ class _Sweep:
             stmts, _ = self.builder.in_block(lambda: self.along(block, branch_tangent))
             swept.append((stmts, branch_tangent))
         (then_stmts, then_tangent), (else_stmts, else_tangent) = swept
+        local = {ir.target(s) for s in ir.assignments(stmt.body + stmt.orelse)}
         for label in tangent:
             a_known, b_known = then_tangent[label], else_tangent[label]
             tangent[label] = {}
@@ -94,8 +145,9 @@ class _Sweep:
                     tangent[label][var] = a
                     continue
                 merged = self.namer.fresh(derivative_name(var, self.namer, label), temporary=True)
-                then_stmts.append(ir.assign(merged, a if a is not None else ir.const(0.0), stmt.lineno))
-                else_stmts.append(ir.assign(merged, b if b is not None else ir.const(0.0), stmt.lineno))
+                zero = ir.const(0.0) if var in local else self.zero(var)  # a name of one branch: unread
+                then_stmts.append(ir.assign(merged, a if a is not None else zero, stmt.lineno))
+                else_stmts.append(ir.assign(merged, b if b is not None else zero, stmt.lineno))
                 tangent[label][var] = ir.name(merged)
         self.builder.stmts.append(ir.branch(stmt.test, then_stmts, else_stmts, stmt.lineno))
 
@@ -113,7 +165,7 @@ class _Sweep:
             inner[label] = dict(known)
             for name in stmt.carried:
                 variable = self.namer.fresh(derivative_name(name, self.namer, label), temporary=True)
-                self.builder.emit(variable, known.get(name, ir.const(0.0)))
+                self.builder.emit(variable, known.get(name) or self.zero(name))
                 carried_tangent[label][name] = variable
                 inner[label][name] = ir.name(variable)
 

@@ -6,7 +6,10 @@ A normalized function body is a list of statements of these forms only::
     NAME = ATOM op ATOM              op in + - * / ** % //
     NAME = op ATOM                   op in unary - + not
     NAME = ATOM cmp ATOM             cmp in < <= > >= == !=
-    NAME = CALLEE(ATOM, ...)         CALLEE spelled as in rules.SPELLING
+    NAME = CALLEE(ATOM, ...)         CALLEE spelled as in rules.SPELLING (`sum` and `len` of a list too)
+    NAME = ATOM[ATOM]                element of a list, tuple or dict
+    NAME = [ATOM, ...] | (ATOM, ...) | {ATOM: ATOM, ...}    a new list, tuple or dict
+    NAME.append(ATOM)                (a statement; NAME holds a list the function built)
     return ATOM | return (ATOM, ...)
     if NAME: [statements] else: [statements]
     for NAME in range(ATOM, ATOM[, ATOM]): [statements]     (or reversed(range(...)))
@@ -16,7 +19,10 @@ A normalized function body is a list of statements of these forms only::
     ATOM := NAME | CONSTANT
 
 and, added by the reverse sweep, the tape of a loop: `TAPE = []`,
-`TAPE.append(NAME)`, `NAME = TAPE.pop()` (impure: never moved or merged).
+`TAPE.append(NAME)`, `NAME = TAPE.pop()`.  Element reads, new structures,
+appends, tape operations and the `transpile.runtime` calls that update
+adjoints of structures are impure: passes never move, merge or drop them
+(a list can grow between two reads of `x[-1]`).
 
 Every NAME is assigned exactly once (SSA), except merge names: a variable an
 `if` changes is copied to one merge name at the end of each branch (a phi
@@ -144,15 +150,16 @@ def build(func, args):
 _READ_FIELDS = {
     ast.Assign: ("value",), ast.AugAssign: ("target", "value"), ast.Return: ("value",),
     ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Compare: ("left", "comparators"),
-    ast.Call: ("args",), ast.Tuple: ("elts",), ast.If: ("test",), ast.While: ("test",), ast.For: ("iter",),
-    ast.Expr: ("value",), ast.Attribute: ("value",),
+    ast.Call: ("args", "keywords"), ast.Tuple: ("elts",), ast.If: ("test",), ast.While: ("test",),
+    ast.For: ("iter",), ast.Expr: ("value",), ast.Attribute: ("value",), ast.keyword: ("value",),
+    ast.Subscript: ("value", "slice"), ast.List: ("elts",), ast.Dict: ("keys", "values"),
 }
 TAPE_METHODS = ("append", "pop")  # `stack.append(x)`, `x = stack.pop()`: the reverse sweep's tape
 
 
 def _read_fields(node):
     if type(node) is ast.Call and isinstance(node.func, ast.Attribute) and node.func.attr in TAPE_METHODS:
-        return ("func", "args")  # the tape is a variable read; a callee like `math.sin` is not
+        return ("func", "args")  # the list is a variable read; a callee like `math.sin` is not
     return _READ_FIELDS.get(type(node), ())
 
 
@@ -226,6 +233,22 @@ def walk(stmts):
         yield stmt
         for block in blocks(stmt):
             yield from walk(block)
+
+
+def appended(stmt):
+    """The list name if `stmt` is `NAME.append(ATOM)`, else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
+            and isinstance(call.func.value, ast.Name):
+        return call.func.value.id
+    return None
+
+
+def append(container, value, lineno=None):
+    stmt = ast.Expr(value=ast.Call(func=ast.Attribute(value=name(container), attr="append", ctx=ast.Load()),
+                                   args=[value], keywords=[]))
+    stmt.lineno = lineno
+    return stmt
 
 
 def is_pure(stmt):

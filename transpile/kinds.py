@@ -41,3 +41,37 @@ def float_names(stmts, floats=(), merged=None):
         if ir.target(stmt) not in merged and is_float(stmt.value, known):
             known.add(ir.target(stmt))
     return known
+
+
+def structured_names(stmts):
+    """Names that may hold a list, tuple or dict: those indexed, appended to, summed or built,
+    the elements of built structures and the results of element reads (either may be nested
+    structures), and copies of any of these, but not the operands of arithmetic.  Every other
+    name holds a number."""
+    structured, numbers, copies = set(), set(), []
+    for stmt in ir.walk(stmts):
+        if getattr(stmt, "tape", False):
+            continue
+        if ir.appended(stmt):
+            structured.add(ir.appended(stmt))
+            structured.update(ir.names_used(stmt.value.args[0]))
+        elif isinstance(stmt, ast.Assign):
+            target, value = ir.target(stmt), stmt.value
+            if isinstance(value, (ast.List, ast.Tuple, ast.Dict)):
+                structured.add(target)
+                structured.update(ir.names_used(ast.List(elts=value.values if isinstance(value, ast.Dict) else value.elts)))
+            elif isinstance(value, ast.Subscript):
+                structured.update((target, value.value.id))
+            elif isinstance(value, ast.Name):
+                copies.append((target, value.id))
+            elif isinstance(value, ast.Call) and ir.callee(value) in (sum, len):
+                structured.update(ir.names_used(value))
+            elif ir.operation(value)[0] is not None:  # arithmetic: its operands are numbers
+                numbers.update(a.id for a in ir.operation(value)[1] if isinstance(a, ast.Name))
+    while True:  # a copy has the kind of what it copies
+        size = len(structured)
+        for a, b in copies:
+            if a in structured or b in structured:
+                structured.update((a, b))
+        if len(structured) == size:
+            return structured - numbers

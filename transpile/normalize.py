@@ -13,6 +13,8 @@ from . import ir
 from .errors import NoRuleError
 from .naming import Namer
 
+_STRUCTURAL = ("sum", "dict", "zip", "enumerate", "range", "reversed")
+
 
 class Builder:
     """Appends normalized statements; shared by every stage that emits code."""
@@ -24,13 +26,15 @@ class Builder:
         self.parsed = parsed  # the function whose source the statements come from
         self.helpers = {}  # name -> ast.FunctionDef of a helper defined inside the function
         self.inlining = []  # helpers being inlined, innermost last (to refuse recursion)
+        self.owned = set()  # names of lists the function built (only those may be appended to)
+        self.synthetic = 0  # counter for names the normalizer binds in `env` ("<...>", never emitted)
 
     def emit(self, target, rhs, origin=None):
         """Append `target = rhs`; `origin` is the source expression it computes (for error carets)."""
         stmt = ir.assign(target, rhs, self.lineno)
         if self.parsed is not None:
             stmt.source = self.parsed
-        if origin is not None and getattr(origin, "lineno", None) == self.lineno and origin.end_lineno == origin.lineno:
+        if origin is not None and getattr(origin, "lineno", None) == self.lineno is not None and origin.end_lineno == origin.lineno:
             stmt.col_offset, stmt.end_col_offset = origin.col_offset, origin.end_col_offset
             stmt.end_lineno = self.lineno
         self.stmts.append(stmt)
@@ -70,6 +74,17 @@ class Builder:
             result = self.atom(ast.Compare(left=left, ops=expr.ops[:1], comparators=[right]))
             rest = ast.Compare(left=right, ops=expr.ops[1:], comparators=expr.comparators[1:])
             return self.conditional(result, lambda: self.atom(rest, env), lambda: result)
+        if isinstance(expr, ast.Subscript):
+            return ast.Subscript(value=self.atom(expr.value, env), slice=self.atom(expr.slice, env), ctx=ast.Load())
+        if isinstance(expr, (ast.List, ast.Tuple)):
+            return type(expr)(elts=[self.atom(e, env) for e in expr.elts], ctx=ast.Load())
+        if isinstance(expr, ast.Dict):
+            return ast.Dict(keys=[self.atom(k, env) for k in expr.keys], values=[self.atom(v, env) for v in expr.values])
+        if isinstance(expr, (ast.ListComp, ast.GeneratorExp)):
+            return self.comprehension(expr, env)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in _STRUCTURAL \
+                and expr.func.id not in self.helpers:
+            return self.structural_call(expr, env)
         if isinstance(expr, ast.Call):
             args = [self.atom(a, env) for a in expr.args]
             callees = self.parsed.callees if self.parsed is not None else {}
@@ -80,6 +95,46 @@ class Builder:
             return ast.Call(func=expr.func, args=args, keywords=[])
         raise (self.parsed.error(expr, f"'{ast.unparse(expr)}' is not supported here.") if self.parsed
                else TypeError(f"cannot normalize {ast.dump(expr)}"))
+
+    def structural_call(self, call, env):
+        """`sum(xs)`, `dict(a=x)`; `zip`, `enumerate`, `range`, `reversed` belong in a loop header."""
+        func = call.func.id
+        if func == "dict":
+            return self.rhs(ast.Dict(keys=[ast.Constant(value=k.arg) for k in call.keywords],
+                                     values=[k.value for k in call.keywords]), env)
+        if func == "sum" and len(call.args) == 1:
+            return ast.Call(func=ir.name("sum"), args=[self.atom(call.args[0], env)], keywords=[])
+        if func == "sum":
+            raise self.parsed.error(call, "sum(values, start) is not supported; add the start separately.")
+        raise self.parsed.error(call, f"'{func}(...)' is supported only as the iterable of a for loop or "
+                                      "comprehension.")
+
+    def bind(self, atom, env):
+        """A name for `atom` in `env` that no user variable can have; returns it as an ast.Name."""
+        self.synthetic += 1
+        key = f"<{self.synthetic}>"
+        env[key] = atom
+        return ast.Name(id=key, ctx=ast.Load())
+
+    def comprehension(self, expr, env):
+        """`[elt for x in xs if c]` as a list built by a loop (the loop variables stay inside)."""
+        scope = dict(env)
+        values = self.emit(self.namer.fresh("values", temporary=True), ast.List(elts=[], ctx=ast.Load()))
+        self.owned.add(values.id)
+        body = ast.Expr(value=ast.Call(func=ast.Attribute(value=self.bind(values, scope), attr="append",
+                                                          ctx=ast.Load()), args=[expr.elt], keywords=[]))
+        for generator in reversed(expr.generators):
+            for condition in reversed(generator.ifs):
+                body = ast.If(test=condition, body=[body], orelse=[])
+            body = ast.For(target=generator.target, iter=generator.iter, body=[body], orelse=[])
+        loop = ast.fix_missing_locations(ast.copy_location(body, expr))
+        for node in ast.walk(loop):
+            if isinstance(node, ast.stmt):
+                ast.copy_location(node, expr)
+        lineno = self.lineno
+        statements(self.parsed, self, scope, [loop])
+        self.lineno = lineno
+        return values
 
     def in_block(self, produce):
         """Run `produce()` emitting into a fresh list; returns (statements, its result)."""
@@ -225,6 +280,8 @@ def statements(parsed, builder, env, body=None, helper=None):
             _loop(parsed, builder, env, stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             _assignment(parsed, stmt, builder, env)
+        elif isinstance(stmt, ast.Expr) and _is_append(stmt):
+            _append(parsed, builder, env, stmt)
         elif isinstance(stmt, ast.Expr):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
@@ -232,6 +289,21 @@ def statements(parsed, builder, env, body=None, helper=None):
     if top or helper is not None:
         raise parsed.error(helper or parsed.tree, "the function has no 'return'; return the value to differentiate.")
     return None
+
+
+def _is_append(stmt):
+    call = stmt.value
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
+        and isinstance(call.func.value, ast.Name)
+
+
+def _append(parsed, builder, env, stmt):
+    container = env[stmt.value.func.value.id]
+    if not isinstance(container, ast.Name) or container.id not in builder.owned:
+        raise parsed.error(stmt, f"appending to '{stmt.value.func.value.id}', a list the function did not build, "
+                                 "would change the caller's list; append to a copy ([x for x in xs]).")
+    value = builder.atom(stmt.value.args[0], env)
+    builder.stmts.append(ir.append(container.id, value, builder.lineno))
 
 
 def _single_exit(body):
@@ -261,6 +333,8 @@ def _loop(parsed, builder, env, stmt):
     name (assigned before the loop and at the end of each pass) holds its value at the top
     of every pass.  Variables first assigned inside the loop are not available after it.
     `break` and `continue` are rewritten first (`_without_jumps`)."""
+    if isinstance(stmt, ast.For) and not _is_range(stmt.iter):
+        stmt = _over_indices(parsed, builder, env, stmt)
     if _jumps(stmt.body, ast.Break) or _jumps(stmt.body, ast.Continue):
         if isinstance(stmt, ast.For) and _backwards(stmt) and _jumps(stmt.body, ast.Break):
             raise parsed.error(stmt, "'break' in a reversed loop is not supported; loop forwards or use while.")
@@ -305,6 +379,7 @@ def _loop(parsed, builder, env, stmt):
 
     stmts, _ = builder.in_block(body)
     builder.lineno = stmt.lineno
+    _check_growing_lists(parsed, stmt, stmts)
     if isinstance(stmt, ast.For):
         loop = ir.loop(index, bounds, stmts, stmt.lineno, backwards=_backwards(stmt))
     else:
@@ -319,6 +394,71 @@ def _loop(parsed, builder, env, stmt):
         env.pop(var, None)
     if isinstance(stmt, ast.For) and stmt.target.id not in carried:
         env[stmt.target.id] = ir.name(index)  # bound by the last pass, unbound if there was none (as in Python)
+
+
+def _call_of(node, func):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == func
+
+
+def _is_range(node):
+    """`range(a[, b[, c]])`, or `reversed(range(...))`."""
+    if _call_of(node, "reversed") and len(node.args) == 1:
+        return _is_range(node.args[0])
+    return _call_of(node, "range") and 1 <= len(node.args) <= 3
+
+
+def _over_indices(parsed, builder, env, loop):
+    """`for x in xs` (or over `zip(xs, ys)`, `enumerate(xs)`, `reversed(xs)`) as a loop over the
+    indices whose body starts by reading the elements: `for i in range(len(xs)): x = xs[i]; ...`."""
+    iterable, target, backwards, position = loop.iter, loop.target, False, None
+    if _call_of(iterable, "reversed") and len(iterable.args) == 1:
+        iterable, backwards = iterable.args[0], True
+    if _call_of(iterable, "enumerate"):
+        if backwards or len(iterable.args) != 1 or not (isinstance(target, ast.Tuple) and len(target.elts) == 2
+                                                        and isinstance(target.elts[0], ast.Name)):
+            raise parsed.error(loop, "enumerate is supported as 'for i, x in enumerate(xs)'.")
+        (position, target), iterable = target.elts, iterable.args[0]
+    if _call_of(iterable, "zip"):
+        if backwards or not (isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args) >= 1):
+            raise parsed.error(loop, "zip is supported as 'for a, b in zip(xs, ys)', one name per sequence.")
+        sequences, targets = iterable.args, target.elts
+    else:
+        sequences, targets = [iterable], [target]
+    for sequence in sequences:
+        if isinstance(sequence, ast.Call) and isinstance(sequence.func, ast.Name) and sequence.func.id in _STRUCTURAL:
+            raise parsed.error(sequence, f"'{sequence.func.id}(...)' cannot be iterated here; loop over a range, "
+                                         "a list, or zip/enumerate of lists.")
+    names = [builder.bind(builder.atom(sequence, env), env) for sequence in sequences]
+    lengths = [ast.Call(func=ir.name("len"), args=[n], keywords=[]) for n in names]
+    count = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.name("min"), args=lengths, keywords=[])
+    if position is None:
+        taken = set(env) | {n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name)}
+        position = ast.Name(id=next(f"index{k or ''}" for k in range(len(taken) + 1) if f"index{k or ''}" not in taken))
+    header = ast.Call(func=ir.name("range"), args=[count], keywords=[])
+    if backwards:
+        header = ast.Call(func=ir.name("reversed"), args=[header], keywords=[])
+    reads = [ast.Assign(targets=[t], value=ast.Subscript(value=n, slice=ir.name(position.id), ctx=ast.Load()))
+             for t, n in zip(targets, names)]
+    rewritten = ast.For(target=ast.Name(id=position.id, ctx=ast.Store()), iter=header, body=reads + loop.body,
+                        orelse=[])
+    for node in ast.walk(rewritten):
+        if isinstance(node, (ast.stmt, ast.expr)) and not hasattr(node, "lineno"):
+            ast.copy_location(node, loop)
+    return ast.copy_location(rewritten, loop)
+
+
+def _check_growing_lists(parsed, loop, body):
+    """Refuse reading, inside a loop, a list the loop appends to but did not create: the backward
+    sweep recomputes a pass from the values it recorded, and the list would have grown since."""
+    created = {ir.target(s) for s in ir.assignments(body)}
+    growing = {ir.appended(s) for s in ir.walk(body)} - {None} - created
+    for stmt in ir.walk(body):
+        read = set(ir.names_used(stmt.value.args[0] if ir.appended(stmt) else stmt)) \
+            if isinstance(stmt, (ast.Assign, ast.Expr)) else set()
+        if read & growing:
+            origin = getattr(stmt, "source", None) or parsed
+            raise origin.error(stmt, "this reads a list that the enclosing loop appends to; keep the values "
+                                     "you need in variables, or read the list after the loop.")
 
 
 def _jumps(body, kind):
@@ -461,7 +601,7 @@ def _check_defined(parsed, stmt, env):
     if isinstance(stmt, (ast.If, ast.While)):
         read = ir.names_used(stmt.test)
     elif isinstance(stmt, ast.For):
-        read = [n for a in _range_of(stmt).args for n in ir.names_used(a)]
+        read = ir.names_used(stmt.iter)
     if isinstance(stmt, ast.AugAssign):
         read.append(stmt.target.id)
     for var in read:
@@ -477,25 +617,30 @@ def _assignment(parsed, stmt, builder, env):
         if stmt.value is None:
             return
         pairs = [(stmt.target, stmt.value)]
-    else:
+    scratch = dict(env)  # also holds the values being unpacked, under names no variable has
+    if isinstance(stmt, ast.Assign):
         pairs = []
         for target in stmt.targets:
-            pairs.extend(_unpack(parsed, target, stmt.value))
+            pairs.extend(_unpack(parsed, target, stmt.value, builder, scratch))
     # Every right-hand side is read before any name is rebound.
-    rhss = [builder.rhs(value, env) for _, value in pairs]
+    rhss = [builder.rhs(value, scratch) for _, value in pairs]
     for (target, value), rhs in zip(pairs, rhss):
         env[target.id] = builder.emit(builder.namer.fresh(target.id), rhs, origin=value)
+        if isinstance(rhs, ast.List) or (isinstance(rhs, ast.Name) and rhs.id in builder.owned):
+            builder.owned.add(env[target.id].id)
 
 
-def _unpack(parsed, target, value):
+def _unpack(parsed, target, value, builder, env):
+    """(target name, value expression) pairs; a value unpacked into a tuple is evaluated once."""
     if isinstance(target, ast.Name):
-        if isinstance(value, ast.Tuple):
-            raise parsed.error(value, "a tuple can only be unpacked (a, b = x, y), not stored in one variable.")
         return [(target, value)]
-    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
-        return [pair for t, v in zip(target.elts, value.elts) for pair in _unpack(parsed, t, v)]
-    raise parsed.error(target, "this unpacking is not supported yet; unpack a tuple written out "
-                               "(a, b = x, y) or assign the values one by one.")
+    if isinstance(value, (ast.Tuple, ast.List)) and len(target.elts) == len(value.elts):
+        return [pair for t, v in zip(target.elts, value.elts) for pair in _unpack(parsed, t, v, builder, env)]
+    if isinstance(value, (ast.Tuple, ast.List)):
+        raise parsed.error(target, f"{len(target.elts)} names but {len(value.elts)} values to unpack.")
+    whole = builder.bind(builder.atom(value, env), env)
+    return [pair for index, t in enumerate(target.elts) for pair in _unpack(
+        parsed, t, ast.Subscript(value=whole, slice=ast.Constant(value=index), ctx=ast.Load()), builder, env)]
 
 
 def _copy(atom):

@@ -365,7 +365,7 @@ def reduce_strength(stmts, namer):
 
 def _tape_call(stmt, method):
     """The tape name if `stmt` is `NAME = TAPE.pop()` / `TAPE.append(NAME)` (by `method`), else None."""
-    call = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr)) else None
+    call = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr)) and getattr(stmt, "tape", False) else None
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == method \
             and isinstance(call.func.value, ast.Name):
         return call.func.value.id
@@ -388,7 +388,7 @@ def drop_unread_tapes(stmts):
         return stmts
 
     def keep(stmt):
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List):
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List) and getattr(stmt, "tape", False):
             return ir.target(stmt) not in unread
         return not ((_tape_call(stmt, "pop") or _tape_call(stmt, "append")) in unread)
 

@@ -67,6 +67,7 @@ _ALLOWED = (
     ast.BoolOp, ast.boolop,
     ast.Name, ast.Constant, ast.Attribute, ast.Tuple, ast.Load, ast.Store,
     ast.operator, ast.unaryop, ast.cmpop,
+    ast.Subscript, ast.List, ast.Dict, ast.ListComp, ast.GeneratorExp, ast.comprehension, ast.keyword,
 )
 _REFUSED = {
     ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
@@ -85,12 +86,10 @@ _REFUSED = {
     ast.Assert: "'assert' is not supported; check inputs before calling the gradient.",
     ast.Import: "imports inside the function are not supported; import at module level.",
     ast.ImportFrom: "imports inside the function are not supported; import at module level.",
-    ast.Subscript: "indexing is not supported yet; pass the elements as separate arguments.",
-    ast.List: "lists are not supported yet; pass the elements as separate arguments.",
-    ast.Dict: "dicts are not supported yet; pass the values as separate arguments.",
-    ast.Set: "sets are not supported; use separate variables.",
-    ast.ListComp: "comprehensions are not supported yet; write the terms out.",
-    ast.GeneratorExp: "generator expressions are not supported; write the terms out.",
+    ast.Set: "sets are not supported; use a list or separate variables.",
+    ast.SetComp: "set comprehensions are not supported; use a list comprehension.",
+    ast.DictComp: "dict comprehensions are not supported; build the dict with dict(...) or a literal.",
+    ast.Slice: "slices of lists are not supported yet; index the elements one by one.",
     ast.Starred: "starred expressions are not supported; pass arguments one by one.",
     ast.JoinedStr: "strings are not differentiable; remove the f-string.",
 }
@@ -233,14 +232,13 @@ def _fence(parsed):
         if arg.arg in _MODULE_NAMES:
             raise parsed.error(arg, f"a parameter named '{arg.arg}' would hide the module the generated code "
                                     "calls; rename the parameter.")
-    top_level_tuples = {id(t) for s in ast.walk(parsed.tree) if isinstance(s, (ast.Assign, ast.Return))
-                        for t in ([s.value] + getattr(s, "targets", [])) if isinstance(t, ast.Tuple)}
-    top_level_tuples |= {id(e) for s in ast.walk(parsed.tree) if isinstance(s, ast.Assign)
-                         for t in s.targets if isinstance(t, ast.Tuple) for e in ast.walk(t) if isinstance(e, ast.Tuple)}
+    keys = {id(k) for n in ast.walk(parsed.tree) if isinstance(n, ast.Dict) for k in n.keys} | {
+        id(n.slice) for n in ast.walk(parsed.tree) if isinstance(n, ast.Subscript)}
     for node in ast.walk(parsed.tree):
-        if isinstance(node, ast.Tuple) and id(node) not in top_level_tuples:
-            raise parsed.error(node, "tuples are only supported in assignments (a, b = x, y) and returns; "
-                                     "use separate variables.")
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
+            raise parsed.error(node, "indexing with several indices (x[i, j]) is not supported; write x[i][j].")
+        if isinstance(node, ast.Dict) and None in node.keys:
+            raise parsed.error(node, "'**' unpacking in a dict is not supported; write the keys out.")
         if isinstance(node, ast.FunctionDef) and node is not parsed.tree and (
                 node.decorator_list or node.args.vararg or node.args.kwarg or node.args.defaults
                 or node.args.kwonlyargs or node.args.posonlyargs):
@@ -252,30 +250,32 @@ def _fence(parsed):
             raise parsed.error(node, f"'{type(node).__name__}' is not supported in a differentiable function.")
         if isinstance(node, (ast.For, ast.While)) and node.orelse:
             raise parsed.error(node, "a loop's 'else' block is not supported; move it after the loop.")
-        if isinstance(node, ast.For) and not (isinstance(node.target, ast.Name) and _is_range(node.iter)):
-            raise parsed.error(node, "only 'for NAME in range(...)' loops are supported yet; index a range.")
+        if isinstance(node, (ast.For, ast.comprehension)) and not all(
+                isinstance(t, ast.Name) for t in ast.walk(node.target) if not isinstance(t, (ast.Tuple, ast.Store))):
+            raise parsed.error(node.target, "a loop variable must be a name or a tuple of names.")
+        if isinstance(node, ast.comprehension) and node.is_async:
+            raise parsed.error(node.target, "async comprehensions are not supported; use a plain one.")
         if isinstance(node, ast.Return) and any(isinstance(a, (ast.For, ast.While)) for a in _ancestors(parsed, node)):
             raise parsed.error(node, "'return' inside a loop is not supported; assign a result and return after it.")
-        if isinstance(node, ast.Call) and node.keywords:
+        if isinstance(node, ast.Call) and node.keywords and not (
+                isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args
+                and all(k.arg is not None for k in node.keywords)):
             raise parsed.error(node, "keyword arguments in calls are not supported yet; pass them by position.")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, type(None))):
-            if not (isinstance(node.value, str) and _is_docstring(parsed.tree, node)):
-                raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers are supported.")
+            if not (isinstance(node.value, str) and (_is_docstring(parsed.tree, node) or id(node) in keys)):
+                raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers (and strings as "
+                                         "dict keys) are supported.")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 for sub in ast.walk(t):
                     if isinstance(sub, ast.Attribute):
                         raise parsed.error(sub, "assigning to an attribute is not supported; use a local variable.")
-
-
-def _is_range(node):
-    """`range(a[, b[, c]])`, or `reversed(range(...))`."""
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.keywords:
-        return False
-    if node.func.id == "reversed" and len(node.args) == 1:
-        return _is_range(node.args[0]) and node.args[0].func.id == "range"
-    return node.func.id == "range" and 1 <= len(node.args) <= 3
+                    if isinstance(sub, ast.Subscript):
+                        raise parsed.error(sub, "assigning into a list or dict element is not supported; build a "
+                                                "new list (append, a comprehension) or dict instead.")
+                    if isinstance(sub, ast.Starred):
+                        raise parsed.error(sub, "starred unpacking is not supported; unpack every element.")
 
 
 def _ancestors(parsed, target):
@@ -386,19 +386,22 @@ class _Resolver(ast.NodeTransformer):
         self.parsed.callees[placeholder] = parse(func, self.calling)
         return placeholder
 
-    def visit_For(self, node):
-        """`range` (and `reversed`) stay as they are (only loop headers call them); the rest resolves."""
-        calls = [node.iter, node.iter.args[0]] if node.iter.func.id == "reversed" else [node.iter]
-        for call in calls:
-            if self._lookup(call.func) is not {"range": range, "reversed": reversed}[call.func.id]:
-                raise self.parsed.error(call, f"'{call.func.id}' is redefined here; loops must use the builtin.")
-        calls[-1].args = [self.visit(a) for a in calls[-1].args]
-        node.body = [self.visit(s) for s in node.body]
-        return node
-
     def visit_Call(self, node):
         if isinstance(node.func, ast.Name) and node.func.id in self.local_functions:
             node.args = [self.visit(a) for a in node.args]  # a helper defined inside: inlined where called
+            return node
+        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id in self.locals:
+            if node.func.attr != "append" or len(node.args) != 1:
+                raise self.parsed.error(node.func, f"'.{node.func.attr}(...)' is not supported; of the methods of "
+                                                   "local values only list.append(value) is.")
+            node.args = [self.visit(a) for a in node.args]
+            return node
+        if isinstance(node.func, ast.Name) and node.func.id == "dict" and node.keywords:
+            if self._lookup(node.func) is not dict:
+                raise self.parsed.error(node.func, "'dict' is redefined here; build the dict with a literal.")
+            for keyword in node.keywords:
+                keyword.value = self.visit(keyword.value)
             return node
         value = self._chain(node.func)
         if value is None:

@@ -13,18 +13,43 @@ from .normalize import check_rule
 
 
 def active_names(parsed, primal, sources):
-    """Names whose value depends differentiably on a name in `sources`."""
+    """Names whose value depends differentiably on a name in `sources` (a list is active
+    once an active value is appended to it)."""
     active = set(sources)
     while True:  # a loop feeds values back to its top: repeat until nothing new is active
         size = len(active)
-        for stmt in ir.assignments(primal):
-            _, args = ir.operation(stmt.value)
-            if ir.target(stmt) not in active and any(isinstance(a, ast.Name) and a.id in active for a in args):
+        for stmt in ir.walk(primal):
+            if ir.appended(stmt):
+                if any(n in active for n in ir.names_used(stmt.value.args[0])):
+                    active.add(ir.appended(stmt))
+                continue
+            if not isinstance(stmt, ast.Assign) or ir.target(stmt) in active:
+                continue
+            if structure_operands(stmt.value) is not None:
+                if any(n in active for n in structure_operands(stmt.value)):
+                    active.add(ir.target(stmt))
+                continue
+            func, args = ir.operation(stmt.value)
+            if func is not len and any(isinstance(a, ast.Name) and a.id in active for a in args):
                 rule = check_rule(parsed, stmt)
                 if rule is None or rule.differentiable:
                     active.add(ir.target(stmt))
         if len(active) == size:
             return active
+
+
+def structure_operands(rhs):
+    """For an element read, a new structure or `sum(xs)`: the names whose value flows into the
+    result (not an index); None for any other right-hand side."""
+    if isinstance(rhs, ast.Subscript):
+        return ir.names_used(rhs.value)
+    if isinstance(rhs, (ast.List, ast.Tuple)):
+        return [e.id for e in rhs.elts if isinstance(e, ast.Name)]
+    if isinstance(rhs, ast.Dict):
+        return [v.id for v in rhs.values if isinstance(v, ast.Name)]
+    if isinstance(rhs, ast.Call) and ir.callee(rhs) is sum:
+        return ir.names_used(rhs)
+    return None
 
 
 def substitute(template, params, args, out):
@@ -51,8 +76,8 @@ def partials_of(parsed, stmt, is_active):
     Raises NoRuleError if the operation has no rule.
     """
     func, args = ir.operation(stmt.value)
-    if not any(isinstance(a, ast.Name) and is_active(a.id) for a in args):
-        return {}  # nothing to differentiate: no rule needed (x * math.gamma(2.0) is fine)
+    if func is len or not any(isinstance(a, ast.Name) and is_active(a.id) for a in args):
+        return {}  # nothing to differentiate: no rule needed (x * math.gamma(2.0) is fine); a count
     if func is ir.identity:
         params, templates = ("x",), (ir.const(1),)
     else:

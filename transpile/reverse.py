@@ -15,7 +15,8 @@ import copy
 from . import ir
 from .naming import derivative_name
 from .normalize import Builder, source_line
-from .partials import active_names, partials_of, split_sign
+from .kinds import structured_names
+from .partials import active_names, partials_of, split_sign, structure_operands
 
 
 def reverse(parsed, body, namer, wrt, seeds):
@@ -28,29 +29,45 @@ def reverse(parsed, body, namer, wrt, seeds):
     """
     *primal, ret = body
     primal = _record(primal, namer)
-    sweep = _Sweep(parsed, namer, active_names(parsed, primal, wrt))
+    sweep = _Sweep(parsed, namer, active_names(parsed, primal, wrt), primal)
     adjoint = {}
     for output, seed in zip(ir.returned_atoms(ret), seeds):
         if isinstance(output, ast.Name) and output.id in sweep.active:
+            if output.id in sweep.structured:  # updated in place: never the caller's cotangent itself
+                adjoint[output.id] = sweep.builder.emit(namer.fresh(derivative_name(output.id, namer)),
+                                                        sweep.zero(output.id))
             sweep.add(adjoint, output.id, seed)
     sweep.backward(primal, adjoint)
-    return _without_unread_tapes(primal, sweep.builder.stmts) + sweep.builder.stmts, \
-        [adjoint.get(p, ir.const(0.0)) for p in wrt]
+    gradients = []
+    for p in wrt:
+        gradient = adjoint.get(p) or sweep.builder.atom(sweep.zero(p))
+        if p in sweep.structured:  # a mirror: tuples where the argument has tuples
+            gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p)))
+        gradients.append(gradient)
+    return _without_unread_tapes(primal, sweep.builder.stmts) + sweep.builder.stmts, gradients
+
+
+def _runtime(helper, *args):
+    """A call of a `transpile.runtime` helper."""
+    return ast.Call(func=ir.name(helper), args=list(args), keywords=[])
+
+
+def _tape(stmt):
+    """Mark `stmt` as part of a loop's recording, which passes may drop once nothing reads it."""
+    stmt.tape = True
+    return stmt
 
 
 def _without_unread_tapes(primal, backward):
     """Drop the recording of loops whose passes the backward sweep never replays (they do not
     reach the output): their tapes would only fill."""
-    popped = {s.value.func.value.id for s in ir.assignments(backward) if isinstance(s.value, ast.Call)
-              and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "pop"}
+    popped = {s.value.func.value.id for s in ir.assignments(backward)
+              if getattr(s, "tape", False) and isinstance(s.value, ast.Call)}
 
     def keep(stmt):
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
-                isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append":
-            return stmt.value.func.value.id in popped
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List):
-            return ir.target(stmt) in popped
-        return True
+        if not getattr(stmt, "tape", False):
+            return True
+        return (ir.appended(stmt) or ir.target(stmt)) in popped
 
     def strip(stmts):
         for stmt in stmts:
@@ -72,9 +89,9 @@ def _record(stmts, namer):
             ir.prune_carried(stmt)
             stmt.replay = list(stmt.body)  # what a backward pass recomputes (nested loops record again)
             stmt.tapes = {name: namer.fresh(name + "_tape") for name in stmt.carried}
-            out.extend(ir.assign(tape, ast.List(elts=[], ctx=ast.Load()), stmt.lineno) for tape in stmt.tapes.values())
-            pushes = [ast.Expr(value=ast.Call(func=ast.Attribute(value=ir.name(tape), attr="append", ctx=ast.Load()),
-                                              args=[ir.name(name)], keywords=[])) for name, tape in stmt.tapes.items()]
+            out.extend(_tape(ir.assign(tape, ast.List(elts=[], ctx=ast.Load()), stmt.lineno))
+                       for tape in stmt.tapes.values())
+            pushes = [_tape(ir.append(tape, ir.name(name))) for name, tape in stmt.tapes.items()]
             if isinstance(stmt, ast.While):
                 stmt.passes = namer.fresh("passes")
                 out.append(ir.assign(stmt.passes, ir.const(0), stmt.lineno))
@@ -85,19 +102,90 @@ def _record(stmts, namer):
     return out
 
 
+def _replayable(body):
+    """`body` without appends to lists it did not create: a backward pass recomputes the values
+    of its pass, but those lists already hold everything the loop appended."""
+    created = {ir.target(s) for s in ir.assignments(body)}
+
+    def strip(stmts):
+        kept = []
+        for stmt in stmts:
+            if ir.appended(stmt) and ir.appended(stmt) not in created and not getattr(stmt, "tape", False):
+                continue
+            if ir.blocks(stmt):
+                stmt = copy.copy(stmt)
+                for field in ("body", "orelse"):
+                    if hasattr(stmt, field):
+                        setattr(stmt, field, strip(getattr(stmt, field)))
+            kept.append(stmt)
+        return kept
+
+    return strip(body)
+
+
 class _Sweep:
-    def __init__(self, parsed, namer, active):
+    def __init__(self, parsed, namer, active, primal):
         self.parsed, self.namer, self.active = parsed, namer, active
+        self.structured = structured_names(primal)
         self.builder = Builder(namer)
+
+    def zero(self, var):
+        """The zero adjoint of `var`: 0.0, or a mirror of zeros for a (possible) structure."""
+        return ir.const(0.0) if var not in self.structured else _runtime("zeros_like", ir.name(var))
 
     def add(self, adjoint, var, term, negative=False):
         """adjoint[var] += term (or -= term), as a new SSA version."""
         builder = self.builder
-        if var in adjoint:
+        if var in adjoint and var in self.structured:  # a mirror, updated in place
+            rhs = _runtime("add_into", adjoint[var], builder.atom(term))
+        elif var in adjoint:
             rhs = ast.BinOp(left=adjoint[var], op=ast.Sub() if negative else ast.Add(), right=builder.atom(term))
         else:
             rhs = ast.UnaryOp(op=ast.USub(), operand=builder.atom(term)) if negative else builder.rhs(term)
         adjoint[var] = builder.emit(self.namer.fresh(derivative_name(var, self.namer), temporary=True), rhs)
+
+    def mirror(self, adjoint, var):
+        """The adjoint of structure `var`, made (zeros) if nothing has added to it yet."""
+        if var not in adjoint:
+            adjoint[var] = self.builder.emit(self.namer.fresh(derivative_name(var, self.namer), temporary=True),
+                                             self.zero(var))
+        return adjoint[var]
+
+    def _structure(self, stmt, adjoint):
+        """The adjoint of an element read, a new structure, `sum` or an append; False if `stmt` is none."""
+        builder, namer = self.builder, self.namer
+        if ir.appended(stmt):
+            container, value = ir.appended(stmt), stmt.value.args[0]
+            if container not in self.active:
+                return True
+            pop = ast.Call(func=ast.Attribute(value=self.mirror(adjoint, container), attr="pop", ctx=ast.Load()),
+                           args=[], keywords=[])
+            if isinstance(value, ast.Name) and value.id in self.active:
+                self.add(adjoint, value.id, builder.emit(namer.fresh("popped", temporary=True), pop))
+            else:  # keep the mirror as long as the list was at this point
+                builder.stmts.append(ast.Expr(value=pop))
+            return True
+        if not isinstance(stmt, ast.Assign) or structure_operands(stmt.value) is None:
+            return False
+        result, value = ir.target(stmt), stmt.value
+        if result not in adjoint:
+            return True
+        dresult = adjoint.pop(result)
+        if isinstance(value, ast.Subscript):
+            container = value.value.id
+            update = _runtime("add_at", self.mirror(adjoint, container), value.slice, dresult)
+        elif isinstance(value, ast.Call):  # sum(xs): every element gets the adjoint of the total
+            container = value.args[0].id
+            update = _runtime("add_each", self.mirror(adjoint, container), dresult)
+        else:
+            keys = [ir.const(i) for i in range(len(value.elts))] if not isinstance(value, ast.Dict) else value.keys
+            elements = value.elts if not isinstance(value, ast.Dict) else value.values
+            for element, key in zip(elements, keys):
+                if isinstance(element, ast.Name) and element.id in self.active:
+                    self.add(adjoint, element.id, ast.Subscript(value=dresult, slice=key, ctx=ast.Load()))
+            return True
+        adjoint[container] = builder.emit(namer.fresh(derivative_name(container, namer), temporary=True), update)
+        return True
 
     def backward(self, stmts, adjoint):
         """Emit the adjoints of `stmts`, last statement first, updating `adjoint` (name -> atom)."""
@@ -111,14 +199,21 @@ class _Sweep:
                 self._loop(stmt, adjoint)
                 commented_line = None
                 continue
-            if not isinstance(stmt, ast.Assign) or ir.target(stmt) not in adjoint:
+            touched = ir.appended(stmt) in self.active if ir.appended(stmt) else \
+                isinstance(stmt, ast.Assign) and ir.target(stmt) in adjoint
+            if not touched:
                 continue
-            result = ir.target(stmt)
-            dresult = adjoint.pop(result)
             if stmt.lineno != commented_line:
                 self.builder.stmts.append(ir.comment(f"grad of: {source_line(self.parsed, stmt)}"))
                 commented_line = stmt.lineno
             self.builder.lineno = stmt.lineno
+            if self._structure(stmt, adjoint):
+                continue
+            result = ir.target(stmt)
+            dresult = adjoint.pop(result)
+            if isinstance(stmt.value, ast.Name) and result in self.structured:  # a copy of a structure
+                self.add(adjoint, stmt.value.id, dresult)
+                continue
             for var, partial in partials_of(self.parsed, stmt, self.active.__contains__).items():
                 negative, magnitude = split_sign(partial)
                 self.add(adjoint, var, ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), negative)
@@ -138,8 +233,8 @@ class _Sweep:
                 adjoint[var] = a
                 continue
             merged = self.namer.fresh(derivative_name(var, self.namer), temporary=True)
-            then_stmts.append(ir.assign(merged, a if a is not None else ir.const(0.0), stmt.lineno))
-            else_stmts.append(ir.assign(merged, b if b is not None else ir.const(0.0), stmt.lineno))
+            then_stmts.append(ir.assign(merged, a if a is not None else self.zero(var), stmt.lineno))
+            else_stmts.append(ir.assign(merged, b if b is not None else self.zero(var), stmt.lineno))
             adjoint[var] = ir.name(merged)
         if then_stmts or else_stmts:
             self.builder.stmts.append(ir.branch(ir.name(stmt.test.id) if isinstance(stmt.test, ast.Name)
@@ -149,7 +244,9 @@ class _Sweep:
         """The passes of a loop in reverse: each pops its carried values off the tape,
         recomputes its values, then sweeps its statements backwards."""
         carried = stmt.carried
-        if not any(name in adjoint for name in carried):
+        created = {ir.target(s) for s in ir.assignments(stmt.body)}
+        grown = [n for n in {ir.appended(s) for s in ir.walk(stmt.body)} - {None} - created if n in self.active]
+        if not any(name in adjoint for name in carried + grown):
             return  # nothing the loop computes reaches the output
         builder, namer = self.builder, self.namer
         assigned = {ir.target(s) for s in ir.assignments(stmt.replay)}
@@ -159,7 +256,7 @@ class _Sweep:
         for name in carried + outer:  # one adjoint variable each, updated by every pass
             loop_adjoint[name] = namer.fresh(derivative_name(name, namer), temporary=True)
             start = adjoint.pop(name, None) if name in carried else adjoint.get(name)
-            builder.emit(loop_adjoint[name], start if start is not None else ir.const(0.0))
+            builder.emit(loop_adjoint[name], start if start is not None else self.zero(name))
         replay, renamed = _renamed_copy(stmt.replay, set(carried), namer)
         self.active |= {new for old, new in renamed.items() if old in self.active}
         inner = {name: ir.name(variable) for name, variable in loop_adjoint.items()}
@@ -168,7 +265,9 @@ class _Sweep:
             for name in carried:
                 builder.emit(name, ast.Call(func=ast.Attribute(value=ir.name(stmt.tapes[name]), attr="pop",
                                                               ctx=ast.Load()), args=[], keywords=[]))
-            builder.stmts.extend(s for s in replay if not (isinstance(s, ast.Assign) and ir.target(s) in carried))
+                _tape(builder.stmts[-1])
+            builder.stmts.extend(_replayable([s for s in replay if not (isinstance(s, ast.Assign)
+                                                                        and ir.target(s) in carried)]))
             self.backward(replay, inner)
             updates = [(variable, inner.get(name, ir.const(0.0))) for name, variable in loop_adjoint.items()]
             updates = [(variable, value) for variable, value in updates if ir.atom_key(value) != ("name", variable)]
@@ -215,12 +314,6 @@ def _renamed_copy(stmts, keep, namer):
                 stmt.passes = mapping.get(stmt.passes, stmt.passes)
     for stmt in ir.walk(stmts):  # once every name is renamed
         if hasattr(stmt, "carried"):
-            stmt.replay = [s for s in stmt.body if not _is_record(s, stmt)]
+            stmt.replay = [s for s in stmt.body if not (getattr(s, "tape", False) or (
+                isinstance(s, ast.Assign) and ir.target(s) == getattr(stmt, "passes", None)))]
     return stmts, mapping
-
-
-def _is_record(stmt, loop):
-    """A tape push or pass count that `_record` added to `loop`."""
-    if isinstance(stmt, ast.Expr) and not ir.is_comment(stmt):
-        return True
-    return isinstance(stmt, ast.Assign) and ir.target(stmt) == getattr(loop, "passes", None)

@@ -46,6 +46,11 @@ for _name, _obj in vars(math).items():
         SPELLING[_obj] = f"math.{_name}"
 for _obj in (abs, min, max, float, int, round, bool, pow):
     SPELLING[_obj] = _obj.__name__
+# Builtins of lists, tuples and dicts: the normalizer rewrites zip, enumerate and dict(...) into
+# loops, element reads and literals; the sweeps differentiate `sum` and know `len` is a count.
+STRUCTURAL = {sum, len, zip, enumerate, dict, range, reversed}
+for _obj in STRUCTURAL:
+    SPELLING[_obj] = _obj.__name__
 CALLABLES = {spelling: func for func, spelling in SPELLING.items()}  # the inverse
 EXTERNALS = {}  # spelling -> user function with a registered rule; bound into generated modules
 
