@@ -48,8 +48,17 @@ def assert_normalized(stmts):
         if isinstance(stmt, ast.For):
             assert all(ir.is_atom(a) for a in stmt.iter.args), ast.unparse(stmt.iter)
             continue
+        if ir.appended(stmt):
+            assert ir.is_atom(stmt.value.args[0]), ast.unparse(stmt)
+            continue
         assert isinstance(stmt, ast.Assign) and len(stmt.targets) == 1, ast.unparse(stmt)
         assigned.setdefault(ir.target(stmt), []).append(stmt)
+        value = stmt.value
+        if isinstance(value, (ast.Subscript, ast.List, ast.Tuple, ast.Dict)):
+            parts = [value.value, value.slice] if isinstance(value, ast.Subscript) else \
+                value.keys + value.values if isinstance(value, ast.Dict) else value.elts
+            assert all(ir.is_atom(p) for p in parts), ast.unparse(stmt)
+            continue
         func, args = ir.operation(stmt.value)
         assert func is not None, ast.unparse(stmt)
         assert all(ir.is_atom(a) for a in args), ast.unparse(stmt)
@@ -86,3 +95,65 @@ def import_source(source, directory, prefix="generated"):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def leaf_paths(value, path=()):
+    """The index paths of the float leaves of a (nested) list, tuple or dict."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in leaf_paths(item, path + (key,))]
+    if isinstance(value, (list, tuple)):
+        return [p for index, item in enumerate(value) for p in leaf_paths(item, path + (index,))]
+    return [path] if isinstance(value, float) else []
+
+
+def with_leaf(value, path, new):
+    """A copy of `value` whose leaf at `path` is `new`."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: with_leaf(value[head], rest, new)}
+    items = list(value)
+    items[head] = with_leaf(items[head], rest, new)
+    return type(value)(items)
+
+
+def leaf(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def structured_difference(f, args, index, h=1e-6):
+    """d f / d args[index] by central differences at every float leaf, shaped like the argument
+    (tuples stay tuples); leaves that are not floats get None, as transpile's gradients do."""
+    def at(path, delta):
+        changed = list(args)
+        changed[index] = with_leaf(args[index], path, leaf(args[index], path) + delta)
+        return f(*changed)
+
+    def mirror(value, path=()):
+        if isinstance(value, dict):
+            return {key: mirror(item, path + (key,)) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(mirror(item, path + (i,)) for i, item in enumerate(value))
+        if not isinstance(value, float):
+            return None
+        return (at(path, h) - at(path, -h)) / (2 * h)
+
+    return mirror(args[index])
+
+
+def assert_same_structure_close(actual, expected, rel=1e-5, abs_=1e-7):
+    """Equal nesting and container types, and close floats at the leaves."""
+    assert type(actual) is type(expected), (actual, expected)
+    if isinstance(expected, dict):
+        assert actual.keys() == expected.keys(), (actual, expected)
+        for key in expected:
+            assert_same_structure_close(actual[key], expected[key], rel, abs_)
+    elif isinstance(expected, (list, tuple)):
+        assert len(actual) == len(expected), (actual, expected)
+        for a, e in zip(actual, expected):
+            assert_same_structure_close(a, e, rel, abs_)
+    elif expected is not None:
+        assert math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_), f"{actual} != {expected}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import __version__, ir
 from .emit import function_source, imports_used, module_source, readable
-from .errors import NonScalarOutputError, TranspileError
+from .errors import NonScalarOutputError, TranspileError, WrtError
 from .forward import forward
 from .normalize import normalize
 from .optimize import optimize
@@ -93,6 +93,10 @@ def _differentiate(parsed, body, namer, wrt, options):
             body = body[:-1] + [ir.assign(kept, value, body[-1].lineno), ast.Return(value=ir.name(kept))]
             value = ir.name(kept)
         if options.mode == "forward":
+            indexed = {n for s in ir.walk(body) for n in _containers_read(s)}
+            if indexed & set(wrt):
+                raise parsed.error(parsed.tree, f"forward mode needs one pass per number in '{sorted(indexed & set(wrt))[0]}', "
+                                                "a list, tuple or dict; use mode='reverse' (or transpile.jvp).", WrtError)
             directions = {None: {wrt[0]: one}} if len(wrt) == 1 else {p: {p: one} for p in wrt}
             stmts, tangents = forward(parsed, body, namer, directions)
             gradients = [tangents[label][0] for label in directions]
@@ -112,6 +116,16 @@ def _differentiate(parsed, body, namer, wrt, options):
     # "jacobian": one forward direction per parameter in wrt, columns flattened
     stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt})
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
+
+
+def _containers_read(stmt):
+    """Names `stmt` indexes, sums or measures: they hold lists, tuples or dicts."""
+    value = getattr(stmt, "value", None)
+    if isinstance(value, ast.Subscript):
+        return ir.names_used(value.value)
+    if isinstance(value, ast.Call) and ir.callee(value) in (sum, len):
+        return ir.names_used(value)
+    return []
 
 
 def _check_callees_visible(parsed, stmts, extra):

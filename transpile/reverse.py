@@ -259,6 +259,7 @@ class _Sweep:
             builder.emit(loop_adjoint[name], start if start is not None else self.zero(name))
         replay, renamed = _renamed_copy(stmt.replay, set(carried), namer)
         self.active |= {new for old, new in renamed.items() if old in self.active}
+        self.structured |= {new for old, new in renamed.items() if old in self.structured}
         inner = {name: ir.name(variable) for name, variable in loop_adjoint.items()}
 
         def one_pass():

@@ -1,0 +1,107 @@
+"""Lists, tuples and dicts: gradients mirror the arguments and agree with central differences."""
+
+import copy
+import random
+
+import pytest
+
+import transpile as tp
+
+from . import functions, structures
+from .helpers import assert_same_structure_close, leaf_paths, leaf, structured_difference, with_leaf
+
+
+def case_id(case):
+    func, _, wrt = case
+    return f"{func.__name__}-{'-'.join(map(str, wrt))}"
+
+
+@pytest.mark.parametrize("case", structures.CASES, ids=case_id)
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "raw"])
+def test_reverse_mode_matches_differences_leaf_by_leaf(case, optimize):
+    func, args, wrt = case
+    gradients = tp.grad(func, wrt=wrt, optimize=optimize)(*copy.deepcopy(args))
+    for position, gradient in zip(wrt, gradients):
+        assert_same_structure_close(gradient, structured_difference(func, args, position))
+
+
+@pytest.mark.parametrize("case", structures.CASES, ids=case_id)
+def test_forward_mode_matches_differences_along_a_random_direction(case):
+    func, args, _ = case
+    rng = random.Random(1)
+    tangents = []
+    for arg in args:
+        tangent = arg
+        for path in leaf_paths(arg):
+            tangent = with_leaf(tangent, path, rng.uniform(-1.0, 1.0))
+        tangents.append(tangent if leaf_paths(arg) else 0.0)
+    h = 1e-6
+
+    def moved(sign):
+        return [arg if not leaf_paths(arg) else _moved(arg, tangent, sign * h) for arg, tangent in zip(args, tangents)]
+
+    value, derivative = tp.jvp(func, copy.deepcopy(args), tangents)
+    assert value == func(*args)
+    expected = (func(*moved(1)) - func(*moved(-1))) / (2 * h)
+    assert derivative == pytest.approx(expected, rel=1e-5, abs=1e-7)
+
+
+def _moved(arg, tangent, step):
+    for path in leaf_paths(arg):
+        arg = with_leaf(arg, path, leaf(arg, path) + step * leaf(tangent, path))
+    return arg
+
+
+@pytest.mark.parametrize("case", structures.CASES, ids=case_id)
+def test_value_is_exact_and_arguments_are_untouched(case):
+    func, args, wrt = case
+    given = copy.deepcopy(args)
+    value, _ = tp.value_and_grad(func, wrt=wrt)(*given)
+    assert value == func(*args)
+    assert given == args
+
+
+def test_the_issue_example_returns_a_dict():
+    data = [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]
+    gradient = tp.grad(structures.loss)({"w": 0.5, "b": 0.1}, data)
+    assert set(gradient) == {"w", "b"}
+    assert_same_structure_close(gradient, structured_difference(structures.loss, ({"w": 0.5, "b": 0.1}, data), 0))
+
+
+def test_tuple_gradients_are_tuples_and_int_leaves_are_none():
+    gradient = tp.grad(structures.reads_nested_dicts)({"a": {"x": 1.2, "unused": 3}, "b": (0.3, 0.4)})
+    assert isinstance(gradient["b"], tuple)
+    assert gradient["a"]["unused"] is None
+
+
+def test_vjp_of_a_function_returning_a_list():
+    def pairs(x, y):
+        return [x * y, x + y]
+
+    value, pullback = tp.vjp(pairs, 2.0, 3.0)
+    assert value == [6.0, 5.0]
+    cotangent = [1.0, 10.0]
+    assert pullback(cotangent) == (3.0 + 10.0, 2.0 + 10.0)
+    assert cotangent == [1.0, 10.0]  # the caller's cotangent is not updated in place
+
+
+def test_forward_mode_gradient_of_a_structure_is_refused():
+    with pytest.raises(tp.TranspileError, match="reverse"):
+        tp.grad(structures.sums_a_list, mode="forward")([1.0, 2.0])
+
+
+def test_grad_of_a_list_output_points_to_vjp():
+    with pytest.raises(tp.TranspileError, match="vjp"):
+        tp.grad(_returns_list)
+
+
+def _returns_list(x):
+    return [x, 2.0 * x]
+
+
+def test_generated_code_for_structures_imports_only_runtime_helpers():
+    text = tp.source(structures.loss)
+    imports = [line for line in text.splitlines() if line.startswith(("import", "from"))]
+    assert imports == ["from transpile.runtime import " + imports[0].split(" import ")[1]]
+    scalar = tp.source(functions.simulate, wrt=(0, 1))  # scalar code needs no helper
+    assert not [line for line in scalar.splitlines() if "import" in line and "transpile" in line]
