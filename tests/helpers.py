@@ -157,3 +157,9 @@ def assert_same_structure_close(actual, expected, rel=1e-5, abs_=1e-7):
             assert_same_structure_close(a, e, rel, abs_)
     elif expected is not None:
         assert math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_), f"{actual} != {expected}"
+
+
+def module_imports(source):
+    """The module-level import lines of generated source (the int guard imports lazily, when raising)."""
+    tree = ast.parse(source)
+    return [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]

@@ -8,7 +8,8 @@ import pytest
 import transpile as tp
 
 from . import functions, structures
-from .helpers import assert_same_structure_close, leaf_paths, leaf, structured_difference, with_leaf
+from .helpers import (assert_same_structure_close, leaf, leaf_paths, module_imports, structured_difference,
+                      with_leaf)
 
 
 def case_id(case):
@@ -100,8 +101,13 @@ def _returns_list(x):
 
 
 def test_generated_code_for_structures_imports_only_runtime_helpers():
-    text = tp.source(structures.loss)
-    imports = [line for line in text.splitlines() if line.startswith(("import", "from"))]
-    assert imports == ["from transpile.runtime import " + imports[0].split(" import ")[1]]
-    scalar = tp.source(functions.simulate, wrt=(0, 1))  # scalar code needs no helper
-    assert not [line for line in scalar.splitlines() if "import" in line and "transpile" in line]
+    imports = module_imports(tp.source(structures.loss))
+    assert len(imports) == 1 and imports[0].startswith("from transpile.runtime import ")
+
+
+def test_an_int_argument_has_no_gradient():
+    with pytest.raises(tp.TranspileError, match="'x'.*int"):
+        tp.grad(structures.indexes_with_an_int_argument, wrt=(0, 2))((0.5, 1.2), 1, 2)
+    with pytest.raises(tp.TranspileError, match="'k'.*int"):
+        tp.value_and_grad(structures.indexes_with_an_int_argument, wrt="k")((0.5, 1.2), 1, 2.0)
+    assert tp.grad(structures.indexes_with_an_int_argument, wrt=2)((0.5, 1.2), 1, 2.0) == 0.5

@@ -29,6 +29,13 @@ class WrtError(TranspileError):
     """`wrt` names no parameter, or a parameter that cannot be differentiated."""
 
 
+def integer_argument(function_name, **arguments):
+    """The WrtError generated code raises when asked for the gradient of an int argument."""
+    name, value = next((n, v) for n, v in arguments.items() if v.__class__ is int)
+    return WrtError(f"cannot differentiate '{function_name}' with respect to '{name}': it is the int {value!r}, and "
+                    f"ints are not differentiable; pass {float(value)!r} or leave '{name}' out of wrt.")
+
+
 def located_message(function_name, filename, lineno, source_line, col, end_col, problem):
     """Format an error the way API.md shows it.
 

@@ -199,12 +199,23 @@ def parse(func, _calling=()):
         raise SourceUnavailableError(f"cannot differentiate '{func.__name__}': its source is not a def statement")
     fdef.decorator_list = []
     _drop_annotations(fdef)
+    _drop_integer_guard(fdef)
     parsed = ParsedFunction(func, func.__name__, filename, first, text.splitlines(), fdef)
     _fence(parsed)
     args = fdef.args
     parsed.params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     _Resolver(parsed, _calling + (func,)).resolve()
     return parsed
+
+
+def _drop_integer_guard(fdef):
+    """Generated gradients start by refusing int arguments (`if x.__class__ is int: ... raise`);
+    differentiating one again (second order) skips that check, which has no derivative."""
+    for index, stmt in enumerate(fdef.body[:2]):
+        if isinstance(stmt, ast.If) and len(stmt.body) == 2 and isinstance(stmt.body[0], ast.ImportFrom) \
+                and stmt.body[0].module == "transpile.errors" and isinstance(stmt.body[1], ast.Raise):
+            del fdef.body[index]
+            return
 
 
 def _drop_annotations(fdef):

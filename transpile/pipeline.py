@@ -67,6 +67,8 @@ def _generate(func, options):
         preferred = _result_names(body[-1], wrt, options)
         body = optimize(body, namer, floats=wrt)
         body = readable(body, namer, parsed.params + extra, preferred, floats=wrt)
+    if options.kind in ("grad", "value_and_grad"):
+        body = _integer_guard(parsed.name, wrt) + body
     wrt_text = wrt[0] if options.single else "(" + ", ".join(wrt) + ")"
     docstring = (f"{TITLES[options.kind]} of {parsed.name}({', '.join(parsed.params)}) with respect to {wrt_text}"
                  f"{', forward mode' if options.mode == 'forward' and options.kind in ('grad', 'value_and_grad') else ''}."
@@ -116,6 +118,18 @@ def _differentiate(parsed, body, namer, wrt, options):
     # "jacobian": one forward direction per parameter in wrt, columns flattened
     stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt})
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
+
+
+def _integer_guard(function_name, wrt):
+    """`if x.__class__ is int: raise ...`: an int has no gradient (the check costs ~10 ns a parameter;
+    the error's import runs only when it is raised, so the module imports nothing from transpile)."""
+    guard = ast.parse(
+        f"if {' or '.join(f'{p}.__class__ is int' for p in wrt)}:\n"
+        f"    from transpile.errors import integer_argument\n"
+        f"    raise integer_argument({function_name!r}, {', '.join(f'{p}={p}' for p in wrt)})").body
+    for stmt in ast.walk(guard[0]):
+        stmt.lineno = None
+    return guard
 
 
 def _containers_read(stmt):
