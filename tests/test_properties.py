@@ -403,3 +403,81 @@ def test_branches_and_loops_agree_across_modes_and_with_differences(source, n, p
             steps.append((f(*up, n) - f(*down, n)) / (2 * h))
         assume(math.isclose(steps[0], steps[1], rel_tol=1e-3, abs_tol=1e-6))  # else a branch boundary is within h
         assert math.isclose(reverse[index], steps[0], rel_tol=1e-4, abs_tol=1e-6), (source, reverse, steps)
+
+
+@st.composite
+def structure_programs(draw):
+    """Source of `f(xs, w)` (xs a list of three floats): reads of xs, a list ys the function grows by
+    appending (in loops and branches too), comprehensions, sum, and loops over xs."""
+    lines, scalars = [], ["w"]
+
+    def expression(extra=()):
+        pool = scalars + list(extra) + ["xs[0]", "xs[-1]", "xs[1]"]
+        template = draw(st.sampled_from(SMOOTH))
+        return template.format(a=draw(st.sampled_from(pool)), b=draw(st.sampled_from(pool)))
+
+    def block(depth, indent, in_loop, loop_names=()):
+        for _ in range(draw(st.integers(1, 3))):
+            choices = ["assign", "append", "if"] + (["for", "enumerate", "comprehension", "read"] if depth < 2 else [])
+            kind = draw(st.sampled_from(choices))
+            kind = "assign" if kind == "read" and in_loop else kind  # a list a loop grows is read after it
+            pad = "    " * indent
+            if kind == "assign":
+                target = draw(st.sampled_from(scalars + ["z"]))
+                lines.append(f"{pad}{target} = {expression(loop_names)}")
+                if target not in scalars:
+                    scalars.append(target)
+            elif kind == "append":
+                lines.append(f"{pad}ys.append({expression(loop_names)})")
+            elif kind == "if":
+                lines.append(f"{pad}if {draw(st.sampled_from(scalars))} > {draw(st.sampled_from(['0.3', '0.6']))}:")
+                block(depth + 1, indent + 1, in_loop, loop_names)
+                lines.append(f"{pad}else:")
+                block(depth + 1, indent + 1, in_loop, loop_names)
+            elif kind == "for":
+                lines.append(f"{pad}for v{depth} in xs:")
+                block(depth + 1, indent + 1, True, tuple(loop_names) + (f"v{depth}",))
+            elif kind == "enumerate":
+                lines.append(f"{pad}for i{depth}, v{depth} in enumerate(xs):")
+                lines.append(f"{pad}    w = w + i{depth} * v{depth} * {draw(st.sampled_from(['0.1', '0.3']))}")
+                block(depth + 1, indent + 1, True, tuple(loop_names) + (f"v{depth}",))
+            elif kind == "comprehension":
+                lines.append(f"{pad}z = sum([{expression(('v',))} for v in xs])")
+                scalars.append("z") if "z" not in scalars else None
+            else:
+                lines.append(f"{pad}z = ys[-1] * {draw(st.sampled_from(scalars))} + len(ys)")
+                scalars.append("z") if "z" not in scalars else None
+
+    block(0, 1, False)
+    lines.append(f"    return {expression()} + 0.5 * sum(ys) * ys[-1]")
+    return "import math\n\n\ndef f(xs, w):\n    z = 0.25\n    ys = [w]\n" + "\n".join(lines) + "\n"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=structure_programs(), point=st.lists(st.floats(0.1, 1.0), min_size=4, max_size=4))
+def test_structure_programs_agree_across_modes_and_with_differences(source, point, tmp_path):
+    f = import_source(source, tmp_path, "lists").f
+    xs, w = point[:3], point[3]
+    value = f(list(xs), w)
+    assume(math.isfinite(value) and abs(value) < 1e6)
+    try:
+        dxs, dw = tp.grad(f, wrt=(0, 1))(list(xs), w)
+        raw = tp.grad(f, wrt=(0, 1), optimize=False)(list(xs), w)
+        _, along = tp.jvp(f, (list(xs), w), ([0.3, -0.2, 0.7], -0.4))
+    except Exception as exc:  # name the program: a crash in generated code is a transpiler bug
+        raise AssertionError(f"{type(exc).__name__}: {exc}\n{source}") from exc
+    assert tp.value_and_grad(f, wrt=(0, 1))(list(xs), w)[0] == value, source
+    gradient = list(dxs) + [dw]
+    for a, b in zip(gradient, list(raw[0]) + [raw[1]]):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), source
+    directional = sum(g * t for g, t in zip(gradient, [0.3, -0.2, 0.7, -0.4]))
+    assert math.isclose(directional, along, rel_tol=1e-9, abs_tol=1e-9), source
+    for index in range(4):
+        steps = []
+        for h in (1e-6, 1e-7):
+            up, down = list(point), list(point)
+            up[index] += h
+            down[index] -= h
+            steps.append((f(up[:3], up[3]) - f(down[:3], down[3])) / (2 * h))
+        assume(math.isclose(steps[0], steps[1], rel_tol=1e-3, abs_tol=1e-6))  # else a branch boundary is within h
+        assert math.isclose(gradient[index], steps[0], rel_tol=1e-4, abs_tol=1e-6), (source, gradient, steps)

@@ -39,7 +39,10 @@ def reverse(parsed, body, namer, wrt, seeds):
             sweep.add(adjoint, output.id, seed)
     sweep.backward(primal, adjoint)
     gradients = []
+    read = {n for stmt in ir.walk(primal) for n in ir.names_used(stmt)}
     for p in wrt:
+        if p not in read:  # a parameter the function ignores: zero, in the argument's structure
+            sweep.structured.add(p)
         gradient = adjoint.get(p) or sweep.builder.atom(sweep.zero(p))
         if p in sweep.structured:  # a mirror: tuples where the argument has tuples
             gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p)))
