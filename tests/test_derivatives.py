@@ -173,3 +173,15 @@ def test_forward_mode_needs_no_rule_where_no_tangent_flows(tmp_path):
     module = import_source("import math\ndef f(x, n):\n    return x ** n / math.factorial(n)\n", tmp_path, "fact")
     assert tp.grad(module.f, mode="forward")(0.5, 3) == pytest.approx(0.125)
     assert tp.hessian(module.f)(0.5, 3) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("f", list(functions.LOOP_ARGUMENTS), ids=lambda f: f.__name__)
+def test_hessians_through_loops_match_differences_of_the_gradient(f):
+    floats = f.__code__.co_argcount - len(functions.LOOP_ARGUMENTS[f])
+    args = random_point(floats, seed=5) + list(functions.LOOP_ARGUMENTS[f])
+    wrt = tuple(range(floats))
+    hessian = numpy.atleast_2d(tp.hessian(f, wrt=wrt)(*args))
+    gradient = tp.grad(f, wrt=wrt)
+    for j in range(floats):
+        column = [central_difference(lambda *a, i=i: gradient(*a)[i], args, j) for i in range(floats)]
+        assert numpy.allclose(hessian[:, j], column, rtol=1e-5, atol=1e-6)

@@ -111,3 +111,25 @@ def test_an_int_argument_has_no_gradient():
     with pytest.raises(tp.TranspileError, match="'k'.*int"):
         tp.value_and_grad(structures.indexes_with_an_int_argument, wrt="k")((0.5, 1.2), 1, 2.0)
     assert tp.grad(structures.indexes_with_an_int_argument, wrt=2)((0.5, 1.2), 1, 2.0) == 1.2
+
+
+SCALAR_CASES = [(f, args, wrt) for f, args, wrt in structures.CASES if all(isinstance(args[i], float) for i in wrt)]
+
+
+@pytest.mark.parametrize("case", SCALAR_CASES, ids=case_id)
+def test_hessians_through_structures_match_differences_of_the_gradient(case):
+    func, args, wrt = case
+    hessian = tp.hessian(func, wrt=wrt)(*args)
+    gradient = tp.grad(func, wrt=wrt)
+    h = 1e-6
+    for row, position in enumerate(wrt):
+        up, down = list(args), list(args)
+        up[position] += h
+        down[position] -= h
+        expected = [(a - b) / (2 * h) for a, b in zip(gradient(*up), gradient(*down))]
+        assert list(hessian[row]) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_reverse_over_reverse_through_a_loop_points_to_hessian():
+    with pytest.raises(tp.TranspileError, match="hessian"):
+        tp.grad(tp.grad(functions.simulate))(0.5, 0.3, 1.2, 10)

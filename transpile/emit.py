@@ -221,6 +221,10 @@ def augmented(stmts):
         if isinstance(stmt, ast.Assign) and isinstance(value, ast.BinOp) and isinstance(value.left, ast.Name) \
                 and value.left.id == ir.target(stmt) and isinstance(value.op, (ast.Add, ast.Sub, ast.Mult)):
             stmt = ast.AugAssign(target=stmt.targets[0], op=value.op, value=value.right)
+        elif getattr(stmt, "number_element", False):  # add_at(dxs, i, term) on a number: dxs[i] += term
+            mirror, index, term = value.args
+            stmt = ast.AugAssign(target=ast.Subscript(value=mirror, slice=index, ctx=ast.Store()), op=ast.Add(),
+                                 value=term)
         out.append(stmt)
     return out
 

@@ -15,6 +15,7 @@ from .naming import derivative_name
 from .normalize import Builder, source_line
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
+from .rules import LINEAR_HELPERS
 
 
 def forward(parsed, body, namer, directions):
@@ -51,6 +52,25 @@ class _Sweep:
     def _structure(self, stmt, label, known):
         """The tangent of an element read, a new structure, `sum` or an append; False if `stmt` is none."""
         builder = self.builder
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and ir.callee(stmt.value) in LINEAR_HELPERS:
+            helper = stmt.value
+            mirror = helper.args[0].id
+            linear = LINEAR_HELPERS[ir.callee(helper)]
+            if any(isinstance(helper.args[i], ast.Name) and helper.args[i].id in known for i in linear):
+                if mirror not in known:
+                    known[mirror] = builder.emit(self.namer.fresh(derivative_name(mirror, self.namer, label),
+                                                                  temporary=True), self.zero(mirror))
+                args = [(known.get(a.id) or builder.atom(self.zero(a.id))) if i in linear and isinstance(a, ast.Name)
+                        else a for i, a in enumerate(helper.args)]
+                update = ast.Expr(value=ast.Call(func=helper.func, args=args, keywords=[]))
+                update.number_element = getattr(stmt, "number_element", False)
+                builder.stmts.append(update)
+            return True
+        if isinstance(stmt, ast.Expr) and ir.popped(stmt.value):
+            if ir.popped(stmt.value) in known:
+                builder.stmts.append(ast.Expr(value=ast.Call(func=ast.Attribute(
+                    value=known[ir.popped(stmt.value)], attr="pop", ctx=ast.Load()), args=[], keywords=[])))
+            return True
         if ir.appended(stmt):
             container, value = ir.appended(stmt), stmt.value.args[0]
             if container in known:
@@ -65,6 +85,17 @@ class _Sweep:
         if isinstance(value, ast.Subscript):
             rhs = ast.Subscript(value=known[value.value.id], slice=value.slice, ctx=ast.Load()) \
                 if value.value.id in known else None
+        elif ir.popped(value):
+            rhs = ast.Call(func=ast.Attribute(value=known[ir.popped(value)], attr="pop", ctx=ast.Load()), args=[],
+                           keywords=[]) if ir.popped(value) in known else None
+        elif isinstance(value, ast.Call) and ir.callee(value) in LINEAR_HELPERS:
+            linear = LINEAR_HELPERS[ir.callee(value)]
+            if any(isinstance(value.args[i], ast.Name) and value.args[i].id in known for i in linear):
+                args = [(known.get(a.id) or builder.atom(self.zero(a.id))) if i in linear and isinstance(a, ast.Name)
+                        else ir.const(0.0) if i in linear else a for i, a in enumerate(value.args)]
+                rhs = ast.Call(func=value.func, args=args, keywords=[])
+            else:
+                rhs = None
         elif isinstance(value, ast.Call):
             rhs = ast.Call(func=value.func, args=[known[value.args[0].id]], keywords=[]) \
                 if value.args[0].id in known else None
@@ -97,7 +128,8 @@ class _Sweep:
                 commented_line = None
                 continue
             builder.stmts.append(stmt)
-            if not isinstance(stmt, ast.Assign) and not ir.appended(stmt):
+            if not isinstance(stmt, ast.Assign) and not ir.appended(stmt) and not (
+                    isinstance(stmt, ast.Expr) and structure_operands(stmt.value)):
                 continue
             builder.lineno = stmt.lineno
             for label, known in tangent.items():

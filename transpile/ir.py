@@ -10,6 +10,7 @@ A normalized function body is a list of statements of these forms only::
     NAME = ATOM[ATOM]                element of a list, tuple or dict
     NAME = [ATOM, ...] | (ATOM, ...) | {ATOM: ATOM, ...}    a new list, tuple or dict
     NAME.append(ATOM)                (a statement; NAME holds a list the function built)
+    NAME = NAME.pop() | NAME.pop()   (in generated code that is differentiated again)
     return ATOM | return (ATOM, ...)
     if NAME: [statements] else: [statements]
     for NAME in range(ATOM, ATOM[, ATOM]): [statements]     (or reversed(range(...)))
@@ -244,6 +245,14 @@ def appended(stmt):
     return None
 
 
+def popped(rhs):
+    """The list name if `rhs` is `NAME.pop()`, else None."""
+    if isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) and rhs.func.attr == "pop" \
+            and isinstance(rhs.func.value, ast.Name):
+        return rhs.func.value.id
+    return None
+
+
 def append(container, value, lineno=None):
     stmt = ast.Expr(value=ast.Call(func=ast.Attribute(value=name(container), attr="append", ctx=ast.Load()),
                                    args=[value], keywords=[]))
@@ -252,8 +261,10 @@ def append(container, value, lineno=None):
 
 
 def is_pure(stmt):
-    """Whether an assignment may be moved, merged or dropped (a tape pop may not)."""
-    return operation(stmt.value)[0] is not None
+    """Whether an assignment may be moved, merged or dropped (a tape pop, an element read or a
+    helper updating a mirror may not)."""
+    func = operation(stmt.value)[0]
+    return func is not None and func not in rules.LINEAR_HELPERS
 
 
 def assignments(stmts):

@@ -55,6 +55,13 @@ def structured_names(stmts):
         if ir.appended(stmt):
             structured.add(ir.appended(stmt))
             structured.update(ir.names_used(stmt.value.args[0]))
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and (
+                ir.popped(stmt.value) or ir.callee(stmt.value) in rules.LINEAR_HELPERS):
+            structured.update(ir.names_used(stmt.value.args[0] if stmt.value.args else stmt.value))
+        elif isinstance(stmt, ast.Assign) and (ir.popped(stmt.value) or (
+                isinstance(stmt.value, ast.Call) and ir.callee(stmt.value) in rules.LINEAR_HELPERS)):
+            structured.add(ir.target(stmt))  # an element of a list, or a mirror
+            structured.update(ir.names_used(stmt.value.args[0] if stmt.value.args else stmt.value))
         elif isinstance(stmt, ast.Assign):
             target, value = ir.target(stmt), stmt.value
             if isinstance(value, (ast.List, ast.Tuple, ast.Dict)):

@@ -9,7 +9,7 @@ Each emitted statement keeps the `lineno` of the user statement it came from.
 
 import ast
 
-from . import ir
+from . import ir, rules
 from .errors import NoRuleError
 from .naming import Namer
 
@@ -85,6 +85,9 @@ class Builder:
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in _STRUCTURAL \
                 and expr.func.id not in self.helpers:
             return self.structural_call(expr, env)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "pop":
+            return ast.Call(func=ast.Attribute(value=self.atom(expr.func.value, env), attr="pop", ctx=ast.Load()),
+                            args=[], keywords=[])
         if isinstance(expr, ast.Call):
             args = [self.atom(a, env) for a in expr.args]
             callees = self.parsed.callees if self.parsed is not None else {}
@@ -282,6 +285,14 @@ def statements(parsed, builder, env, body=None, helper=None):
             _assignment(parsed, stmt, builder, env)
         elif isinstance(stmt, ast.Expr) and _is_append(stmt):
             _append(parsed, builder, env, stmt)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+                ir.callee(stmt.value) in rules.LINEAR_HELPERS:  # generated code updating a mirror in place
+            builder.stmts.append(ast.Expr(value=ast.Call(func=stmt.value.func, keywords=[], args=[
+                builder.atom(a, env) for a in stmt.value.args])))
+            builder.stmts[-1].lineno = stmt.lineno
+        elif isinstance(stmt, ast.Expr) and ir.popped(stmt.value):  # the value is not needed; the list shrinks
+            builder.stmts.append(ast.Expr(value=builder.rhs(stmt.value, env)))
+            builder.stmts[-1].lineno = stmt.lineno
         elif isinstance(stmt, ast.Expr):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
@@ -603,13 +614,19 @@ def _check_defined(parsed, stmt, env):
     elif isinstance(stmt, ast.For):
         read = ir.names_used(stmt.iter)
     if isinstance(stmt, ast.AugAssign):
-        read.append(stmt.target.id)
+        read += ir.names_used(stmt.target.value) if isinstance(stmt.target, ast.Subscript) else [stmt.target.id]
     for var in read:
         if var not in env:
             raise parsed.error(stmt, f"'{var}' is used before it is assigned.")
 
 
 def _assignment(parsed, stmt, builder, env):
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):  # a generated `dxs[i] += t`
+        update = ast.Expr(value=ast.Call(func=ir.name("add_at"), keywords=[], args=[
+            builder.atom(stmt.target.value, env), builder.atom(stmt.target.slice, env), builder.atom(stmt.value, env)]))
+        update.lineno, update.number_element = stmt.lineno, True
+        builder.stmts.append(update)
+        return
     if isinstance(stmt, ast.AugAssign):
         pairs = [(stmt.target, ast.BinOp(left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=stmt.op,
                                           right=stmt.value))]

@@ -244,7 +244,9 @@ def _fence(parsed):
             raise parsed.error(arg, f"a parameter named '{arg.arg}' would hide the module the generated code "
                                     "calls; rename the parameter.")
     keys = {id(k) for n in ast.walk(parsed.tree) if isinstance(n, ast.Dict) for k in n.keys} | {
-        id(n.slice) for n in ast.walk(parsed.tree) if isinstance(n, ast.Subscript)}
+        id(n.slice) for n in ast.walk(parsed.tree) if isinstance(n, ast.Subscript)} | {
+        id(n.args[1]) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        and n.func.id == "add_at" and len(n.args) == 3}  # generated code updating a dict's adjoint
     for node in ast.walk(parsed.tree):
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
             raise parsed.error(node, "indexing with several indices (x[i, j]) is not supported; write x[i][j].")
@@ -276,6 +278,8 @@ def _fence(parsed):
             if not (isinstance(node.value, str) and (_is_docstring(parsed.tree, node) or id(node) in keys)):
                 raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers (and strings as "
                                          "dict keys) are supported.")
+        if _is_mirror_update(parsed, node):
+            continue
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -287,6 +291,14 @@ def _fence(parsed):
                                                 "new list (append, a comprehension) or dict instead.")
                     if isinstance(sub, ast.Starred):
                         raise parsed.error(sub, "starred unpacking is not supported; unpack every element.")
+
+
+def _is_mirror_update(parsed, node):
+    """`dxs[i] += term` in a generated gradient (an adjoint updated in place), which may be
+    differentiated again; user code may not assign into elements."""
+    return isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript) \
+        and isinstance(node.target.value, ast.Name) and \
+        getattr(parsed.func, "__module__", "").startswith("transpile_generated_")
 
 
 def _ancestors(parsed, target):
@@ -403,9 +415,9 @@ class _Resolver(ast.NodeTransformer):
             return node
         if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
                 and node.func.value.id in self.locals:
-            if node.func.attr != "append" or len(node.args) != 1:
+            if (node.func.attr, len(node.args)) not in (("append", 1), ("pop", 0)):
                 raise self.parsed.error(node.func, f"'.{node.func.attr}(...)' is not supported; of the methods of "
-                                                   "local values only list.append(value) is.")
+                                                   "local values only list.append(value) and list.pop() are.")
             node.args = [self.visit(a) for a in node.args]
             return node
         if isinstance(node.func, ast.Name) and node.func.id == "dict" and node.keywords:

@@ -10,6 +10,7 @@ import copy
 
 from . import ir
 from .normalize import check_rule
+from .rules import LINEAR_HELPERS
 
 
 def active_names(parsed, primal, sources):
@@ -22,6 +23,10 @@ def active_names(parsed, primal, sources):
             if ir.appended(stmt):
                 if any(n in active for n in ir.names_used(stmt.value.args[0])):
                     active.add(ir.appended(stmt))
+                continue
+            if isinstance(stmt, ast.Expr) and structure_operands(stmt.value):  # a mirror updated in place
+                if any(n in active for n in structure_operands(stmt.value)):
+                    active.add(stmt.value.args[0].id)
                 continue
             if not isinstance(stmt, ast.Assign) or ir.target(stmt) in active:
                 continue
@@ -49,6 +54,10 @@ def structure_operands(rhs):
         return [v.id for v in rhs.values if isinstance(v, ast.Name)]
     if isinstance(rhs, ast.Call) and ir.callee(rhs) is sum:
         return ir.names_used(rhs)
+    if ir.popped(rhs):
+        return [ir.popped(rhs)]
+    if isinstance(rhs, ast.Call) and ir.callee(rhs) in LINEAR_HELPERS:
+        return [rhs.args[i].id for i in LINEAR_HELPERS[ir.callee(rhs)] if isinstance(rhs.args[i], ast.Name)]
     return None
 
 

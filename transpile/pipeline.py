@@ -95,10 +95,7 @@ def _differentiate(parsed, body, namer, wrt, options):
             body = body[:-1] + [ir.assign(kept, value, body[-1].lineno), ast.Return(value=ir.name(kept))]
             value = ir.name(kept)
         if options.mode == "forward":
-            indexed = {n for s in ir.walk(body) for n in _containers_read(s)}
-            if indexed & set(wrt):
-                raise parsed.error(parsed.tree, f"forward mode needs one pass per number in '{sorted(indexed & set(wrt))[0]}', "
-                                                "a list, tuple or dict; use mode='reverse' (or transpile.jvp).", WrtError)
+            _check_numbers(parsed, body, wrt)
             directions = {None: {wrt[0]: one}} if len(wrt) == 1 else {p: {p: one} for p in wrt}
             stmts, tangents = forward(parsed, body, namer, directions)
             gradients = [tangents[label][0] for label in directions]
@@ -116,6 +113,7 @@ def _differentiate(parsed, body, namer, wrt, options):
         stmts, gradients = reverse(parsed, body, namer, wrt, [ir.name(c) for c in cotangents])
         return stmts, _tuple(gradients), cotangents
     # "jacobian": one forward direction per parameter in wrt, columns flattened
+    _check_numbers(parsed, body, wrt)
     stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt})
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
 
@@ -130,6 +128,15 @@ def _integer_guard(function_name, wrt):
     for stmt in ast.walk(guard[0]):
         stmt.lineno = None
     return guard
+
+
+def _check_numbers(parsed, body, wrt):
+    """Forward mode seeds each parameter in `wrt` with 1.0: refuse those holding structures."""
+    indexed = sorted({n for s in ir.walk(body) for n in _containers_read(s)} & set(wrt))
+    if indexed:
+        raise parsed.error(parsed.tree, f"'{indexed[0]}' holds a list, tuple or dict, and forward mode (used by "
+                                        "jacobian, hessian and mode='forward') takes one pass per number in it; "
+                                        "use mode='reverse', transpile.vjp or transpile.jvp.", WrtError)
 
 
 def _containers_read(stmt):

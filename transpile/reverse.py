@@ -17,6 +17,7 @@ from .naming import derivative_name
 from .normalize import Builder, source_line
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
+from .rules import LINEAR_HELPERS
 
 
 def reverse(parsed, body, namer, wrt, seeds):
@@ -28,6 +29,12 @@ def reverse(parsed, body, namer, wrt, seeds):
     primal followed by the sweep; `gradients` holds one atom per name in `wrt`.
     """
     *primal, ret = body
+    for stmt in ir.walk(primal):
+        value = getattr(stmt, "value", None)
+        if ir.popped(value) or isinstance(value, ast.Call) and ir.callee(value) in LINEAR_HELPERS:
+            raise (getattr(stmt, "source", None) or parsed).error(
+                stmt, "reverse mode over a generated gradient that keeps a tape or updates lists is not "
+                      "supported; take second derivatives with transpile.hessian or mode='forward'.")
     primal = _record(primal, namer)
     sweep = _Sweep(parsed, namer, active_names(parsed, primal, wrt), primal)
     adjoint = {}
@@ -175,11 +182,10 @@ class _Sweep:
             return True
         dresult = adjoint.pop(result)
         if isinstance(value, ast.Subscript):
-            container = value.value.id
-            update = _runtime("add_at", self.mirror(adjoint, container), value.slice, dresult)
+            update = ast.Expr(value=_runtime("add_at", self.mirror(adjoint, value.value.id), value.slice, dresult))
+            update.number_element = result not in self.structured  # emitted as `dxs[i] += dy`
         elif isinstance(value, ast.Call):  # sum(xs): every element gets the adjoint of the total
-            container = value.args[0].id
-            update = _runtime("add_each", self.mirror(adjoint, container), dresult)
+            update = ast.Expr(value=_runtime("add_each", self.mirror(adjoint, value.args[0].id), dresult))
         else:
             keys = [ir.const(i) for i in range(len(value.elts))] if not isinstance(value, ast.Dict) else value.keys
             elements = value.elts if not isinstance(value, ast.Dict) else value.values
@@ -187,7 +193,8 @@ class _Sweep:
                 if isinstance(element, ast.Name) and element.id in self.active:
                     self.add(adjoint, element.id, ast.Subscript(value=dresult, slice=key, ctx=ast.Load()))
             return True
-        adjoint[container] = builder.emit(namer.fresh(derivative_name(container, namer), temporary=True), update)
+        update.lineno = builder.lineno
+        builder.stmts.append(update)  # the mirror is updated in place: its adjoint keeps its name
         return True
 
     def backward(self, stmts, adjoint):

@@ -22,6 +22,7 @@ import math
 import operator
 from dataclasses import dataclass
 
+from . import runtime
 from .errors import TranspileError
 
 
@@ -50,6 +51,12 @@ for _obj in (abs, min, max, float, int, round, bool, pow):
 # loops, element reads and literals; the sweeps differentiate `sum` and know `len` is a count.
 STRUCTURAL = {sum, len, zip, enumerate, dict, range, reversed}
 for _obj in STRUCTURAL:
+    SPELLING[_obj] = _obj.__name__
+# The helpers generated code calls on adjoints of structures (so it can be differentiated again):
+# each is linear in the arguments at these positions, so its tangent is itself applied to theirs.
+LINEAR_HELPERS = {runtime.zeros_like: (), runtime.add_into: (0, 1), runtime.add_at: (0, 2),
+                  runtime.add_each: (0, 1), runtime.as_gradient: (0,)}
+for _obj in LINEAR_HELPERS:
     SPELLING[_obj] = _obj.__name__
 CALLABLES = {spelling: func for func, spelling in SPELLING.items()}  # the inverse
 EXTERNALS = {}  # spelling -> user function with a registered rule; bound into generated modules
