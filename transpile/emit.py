@@ -229,6 +229,30 @@ def augmented(stmts):
     return out
 
 
+def drop_self_copies(stmts):
+    """Drop `x = x`, which renaming can leave at the end of a loop's pass."""
+    out = []
+    for stmt in stmts:
+        for block in ir.blocks(stmt):
+            block[:] = drop_self_copies(block)
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) and stmt.value.id == ir.target(stmt):
+            continue
+        out.append(stmt)
+    return out
+
+
+def returned_conversions(stmts):
+    """`return as_gradient(dxs, xs)` rather than a temporary holding it just before the return."""
+    ret = stmts[-1]
+    while len(stmts) > 1 and isinstance(stmts[-2], ast.Assign) and isinstance(stmts[-2].value, ast.Call) \
+            and isinstance(stmts[-2].value.func, ast.Name) and stmts[-2].value.func.id == "as_gradient" \
+            and ir.names_used(ret).count(ir.target(stmts[-2])) == 1 \
+            and not any(ir.target(stmts[-2]) in ir.names_used(s) for s in ir.walk(stmts[:-2])):
+        conversion = stmts.pop(-2)
+        substitute_expressions(ret, {ir.target(conversion): conversion.value})
+    return stmts
+
+
 def drop_empty_comments(stmts):
     """Drop comments with no code under them; give an empty branch a `pass`."""
     out = []
@@ -299,7 +323,7 @@ def readable(stmts, namer, params, preferred=(), floats=()):
             stmt.value = tidy(stmt.value, floats)
     stmts = coalesce_versions(stmts, namer, params)
     stmts = name_results(stmts, preferred, namer, params)
-    return drop_empty_comments(augmented(stmts))
+    return drop_empty_comments(augmented(returned_conversions(drop_self_copies(stmts))))
 
 
 class _SpellNegatives(ast.NodeTransformer):

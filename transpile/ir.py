@@ -264,7 +264,14 @@ def is_pure(stmt):
     """Whether an assignment may be moved, merged or dropped (a tape pop, an element read or a
     helper updating a mirror may not)."""
     func = operation(stmt.value)[0]
-    return func is not None and func not in rules.LINEAR_HELPERS
+    return func is not None and func not in rules.LINEAR_HELPERS and func not in (len, sum)  # lists grow
+
+
+def is_removable(stmt):
+    """Whether an assignment nobody reads may be dropped: pure ones, and element reads and new
+    structures (impure only because they must not be moved or merged)."""
+    return is_pure(stmt) or isinstance(stmt.value, (ast.Subscript, ast.List, ast.Tuple, ast.Dict)) or \
+        operation(stmt.value)[0] in (len, sum)
 
 
 def assignments(stmts):

@@ -39,6 +39,11 @@ def _atom_word(node):
 
 def describe(rhs):
     """A name suggestion for a normalized right-hand side."""
+    if isinstance(rhs, ast.Subscript):  # params["w"]: params_w; xs[i]: xs_i; xs[-1]: xs_m1
+        index = rhs.slice
+        word = index.value if isinstance(index, ast.Constant) and isinstance(index.value, str) else _atom_word(index)
+        text = f"{_atom_word(rhs.value)}_{word}"
+        return text if text.isidentifier() and len(text) <= MAX_LENGTH and text not in RESERVED else "element"
     func, args = ir.operation(rhs)
     if func is operator.mul and isinstance(args[0], ast.Constant):
         args = args[::-1]  # `t_times_2`: a name may not start with the digit

@@ -292,7 +292,7 @@ def eliminate_dead_code(stmts, live=None):
     kept = []
     for stmt in reversed(stmts):
         if isinstance(stmt, ast.Assign):
-            if ir.target(stmt) not in live and ir.is_pure(stmt):
+            if ir.target(stmt) not in live and ir.is_removable(stmt):
                 _changed()
                 continue
             live.update(ir.names_used(stmt.value))
@@ -311,7 +311,7 @@ def eliminate_dead_code(stmts, live=None):
             writes = {ir.target(s) for s in inner if isinstance(s, ast.Assign)}
             if isinstance(stmt, ast.For):
                 writes.add(stmt.target.id)
-            if not writes & live and all(ir.is_pure(s) for s in inner if isinstance(s, ast.Assign)) \
+            if not writes & live and all(ir.is_removable(s) for s in inner if isinstance(s, ast.Assign)) \
                     and not any(isinstance(s, ast.Expr) and not ir.is_comment(s) for s in inner):
                 _changed()
                 continue  # nothing it computes is used, and it records nothing
@@ -321,6 +321,8 @@ def eliminate_dead_code(stmts, live=None):
             if not stmt.body:
                 _changed()
                 continue
+            if isinstance(stmt, ast.For) and stmt.target.id not in live:  # the header binds it before any read
+                live_body.discard(stmt.target.id)
             live |= live_body
         elif isinstance(stmt, ast.Expr) and not ir.is_comment(stmt):
             live.update(ir.names_used(stmt))  # a tape push

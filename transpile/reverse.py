@@ -248,7 +248,7 @@ class _Sweep:
             adjoint[var] = ir.name(merged)
         if then_stmts or else_stmts:
             self.builder.stmts.append(ir.branch(ir.name(stmt.test.id) if isinstance(stmt.test, ast.Name)
-                                                else stmt.test, then_stmts, else_stmts, stmt.lineno))
+                                                else stmt.test, then_stmts or [ast.Pass()], else_stmts, stmt.lineno))
 
     def _loop(self, stmt, adjoint):
         """The passes of a loop in reverse: each pops its carried values off the tape,
