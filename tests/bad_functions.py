@@ -52,9 +52,11 @@ def sums_with_a_start(xs):
     return sum(xs, 1.0)  # OFFENDING
 
 
-def returns_inside_a_loop(x):
-    while x < 10.0:
-        return x  # OFFENDING
+def while_loop_with_else(x):
+    while x < 10.0:  # OFFENDING
+        x = x * 2.0
+    else:
+        x = x + 1.0
     return x
 
 
@@ -155,6 +157,6 @@ def uses_del(x):
 
 
 BAD = [uses_try, reads_a_list_it_grows, appends_to_an_argument, assigns_an_element, slices_a_list,
-       calls_a_dict_method, zips_backwards, sums_with_a_start, returns_inside_a_loop, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
+       calls_a_dict_method, zips_backwards, sums_with_a_start, while_loop_with_else, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_set,
        uses_before_assignment, no_return, uses_recursive_helper, uses_helper_with_defaults, uses_keyword_call, uses_attribute_of_local, uses_del]

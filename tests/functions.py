@@ -337,3 +337,34 @@ def local_helpers(x, y):
 
 
 CORPUS.append(local_helpers)
+
+
+def newton_root(x, a, steps):
+    for i in range(steps):
+        step = (x * x - a) / (2.0 * x)
+        x = x - step
+        if abs(step) < 1e-3:
+            return x * a
+    return x
+
+
+def returns_from_a_nested_loop(x, n):
+    for i in range(n):
+        for j in range(n):
+            x = x * 1.1 + 0.05
+            if x > 2.0:
+                return x * math.sin(x)
+    return x
+
+
+def returns_from_a_while_loop(x, y, n):
+    count = 0
+    while count < n:
+        count += 1
+        y = y * x + 0.1
+        if y > 1.2:
+            return y * y
+    return x * y
+
+
+LOOP_ARGUMENTS.update({newton_root: (6,), returns_from_a_nested_loop: (4,), returns_from_a_while_loop: (5,)})

@@ -135,6 +135,13 @@ def grows_a_list_per_pass(xs):
     return total
 
 
+def returns_the_first_large_term(xs, t):
+    for x in xs:
+        if x * t > 1.0:
+            return x * x * t
+    return t * t
+
+
 CASES = [
     (loss, ({"w": 0.5, "b": 0.1}, [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]), (0,)),
     (loss, ({"w": 0.5, "b": 0.1}, [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]), (0, 1)),
@@ -158,4 +165,6 @@ CASES = [
     (list_in_a_branch, (0.6, 1.1), (0, 1)),
     (list_in_a_branch, (1.3, 1.1), (0, 1)),
     (grows_a_list_per_pass, ([0.5, 1.2, 0.9],), (0,)),
+    (returns_the_first_large_term, ([0.5, 1.5, 2.0], 0.9), (0, 1)),
+    (returns_the_first_large_term, ([0.5, 0.6], 0.9), (0, 1)),
 ]

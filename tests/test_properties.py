@@ -365,7 +365,8 @@ def control_flow_programs(draw):
                 block(depth + 1, indent + 1, True)
             elif kind == "jump":
                 lines.append(f"{pad}if {draw(st.sampled_from(variables))} > {draw(st.sampled_from(['0.5', '0.8']))}:")
-                lines.append(f"{pad}    {draw(st.sampled_from(['break', 'continue']))}")
+                jump = draw(st.sampled_from(["break", "continue", "return"]))
+                lines.append(f"{pad}    {jump} {expression() if jump == 'return' else ''}".rstrip())
             else:
                 lines.append(f"{pad}count{depth} = 0")
                 lines.append(f"{pad}while count{depth} < n:")

@@ -8,6 +8,7 @@ Each emitted statement keeps the `lineno` of the user statement it came from.
 """
 
 import ast
+import copy
 
 from . import ir, rules
 from .errors import NoRuleError
@@ -177,7 +178,8 @@ class Builder:
         self.inlining.append(helper.name)
         lineno = self.lineno
         try:
-            result = statements(self.parsed, self, inner, _single_exit(_without_docstring(helper.body)),
+            result = statements(self.parsed, self, inner, _single_exit(_without_loop_returns(
+                _without_docstring(helper.body))),
                                 helper=helper)
         finally:
             self.inlining.pop()
@@ -254,7 +256,7 @@ def statements(parsed, builder, env, body=None, helper=None):
         body = parsed.tree.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # docstring
-        body = _single_exit(body)
+        body = _single_exit(_without_loop_returns(body))
     for index, stmt in enumerate(body):
         builder.lineno = stmt.lineno
         _check_defined(parsed, stmt, env)
@@ -315,6 +317,66 @@ def _append(parsed, builder, env, stmt):
                                  "would change the caller's list; append to a copy ([x for x in xs]).")
     value = builder.atom(stmt.value.args[0], env)
     builder.stmts.append(ir.append(container.id, value, builder.lineno))
+
+
+def _without_loop_returns(body):
+    """`return e` inside a loop as `value = e; returned = True; break` (and `if returned: break` after
+    each inner loop), then `if returned: return value` after the loop: loops keep a single exit."""
+    taken = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    fresh = (f"{base}{k or ''}" for k in range(len(taken) + 2) for base in ("returned",))
+    names = iter(n for n in fresh if n not in taken)
+
+    def own_returns(stmts):
+        return any(isinstance(n, ast.Return) for s in stmts for n in ast.walk(s))
+
+    def located(node, where):
+        return ast.fix_missing_locations(ast.copy_location(node, where))
+
+    def rewrite(stmts, flag, value):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, ast.Return):
+                out += [located(ast.Assign(targets=[ast.Name(id=value, ctx=ast.Store())],
+                                           value=stmt.value or ast.Constant(value=None)), stmt),
+                        located(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=ast.Constant(value=True)),
+                                stmt),
+                        located(ast.Break(), stmt)]
+            elif isinstance(stmt, ast.If):
+                out.append(ast.copy_location(ast.If(test=stmt.test, body=rewrite(stmt.body, flag, value),
+                                                    orelse=rewrite(stmt.orelse, flag, value)), stmt))
+            elif isinstance(stmt, (ast.For, ast.While)) and own_returns(stmt.body):
+                inner = copy.copy(stmt)
+                inner.body = rewrite(stmt.body, flag, value)
+                out += [inner, located(ast.If(test=ast.Name(id=flag, ctx=ast.Load()), body=[ast.Break()], orelse=[]),
+                                       stmt)]
+            else:
+                out.append(stmt)
+        return out
+
+    def lift(stmts):
+        out = []
+        for index, stmt in enumerate(stmts):
+            if isinstance(stmt, (ast.For, ast.While)) and own_returns(stmt.body):
+                flag = next(names)
+                value = flag.replace("returned", "result")
+                loop = copy.copy(stmt)
+                loop.body = rewrite(stmt.body, flag, value)
+                out += [located(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                                           value=ast.Constant(value=False)), stmt),
+                        located(ast.Assign(targets=[ast.Name(id=value, ctx=ast.Store())],
+                                           value=ast.Constant(value=0.0)), stmt),  # read only once returned
+                        loop,
+                        located(ast.If(test=ast.Name(id=flag, ctx=ast.Load()),
+                                       body=[located(ast.Return(value=ast.Name(id=value, ctx=ast.Load())), stmt)],
+                                       orelse=[]), stmt)]
+            elif isinstance(stmt, ast.If):
+                out.append(ast.copy_location(ast.If(test=stmt.test, body=lift(stmt.body), orelse=lift(stmt.orelse)),
+                                             stmt))
+            else:
+                out.append(stmt)
+        return out
+
+    return lift(body)
 
 
 def _single_exit(body):

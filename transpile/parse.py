@@ -268,8 +268,6 @@ def _fence(parsed):
             raise parsed.error(node.target, "a loop variable must be a name or a tuple of names.")
         if isinstance(node, ast.comprehension) and node.is_async:
             raise parsed.error(node.target, "async comprehensions are not supported; use a plain one.")
-        if isinstance(node, ast.Return) and any(isinstance(a, (ast.For, ast.While)) for a in _ancestors(parsed, node)):
-            raise parsed.error(node, "'return' inside a loop is not supported; assign a result and return after it.")
         if isinstance(node, ast.Call) and node.keywords and not (
                 isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args
                 and all(k.arg is not None for k in node.keywords)):
