@@ -142,6 +142,11 @@ def returns_the_first_large_term(xs, t):
     return t * t
 
 
+def powers_by_comprehension(x, n):
+    terms = [x ** (k + 1) / (k + 1) for k in range(n)]
+    return sum(terms) * terms[0]
+
+
 CASES = [
     (loss, ({"w": 0.5, "b": 0.1}, [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]), (0,)),
     (loss, ({"w": 0.5, "b": 0.1}, [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]), (0, 1)),
@@ -167,4 +172,5 @@ CASES = [
     (grows_a_list_per_pass, ([0.5, 1.2, 0.9],), (0,)),
     (returns_the_first_large_term, ([0.5, 1.5, 2.0], 0.9), (0, 1)),
     (returns_the_first_large_term, ([0.5, 0.6], 0.9), (0, 1)),
+    (powers_by_comprehension, (0.7, 4), (0,)),
 ]
