@@ -3,11 +3,12 @@
 A normalized function body is a list of statements of these forms only::
 
     NAME = ATOM                      copy
-    NAME = ATOM op ATOM              op in + - * / ** % //
+    NAME = ATOM op ATOM              op in + - * / ** % // @
     NAME = op ATOM                   op in unary - + not
     NAME = ATOM cmp ATOM             cmp in < <= > >= == !=
     NAME = CALLEE(ATOM, ...)         CALLEE spelled as in rules.SPELLING (`sum` and `len` of a list too)
-    NAME = ATOM[ATOM]                element of a list, tuple or dict
+    NAME = ATOM[INDEX]               element of a list, tuple, dict or array; INDEX is an ATOM, or for
+                                     arrays slices and tuples of ATOMs and slices (x[1:, i])
     NAME = [ATOM, ...] | (ATOM, ...) | {ATOM: ATOM, ...}    a new list, tuple or dict
     NAME.append(ATOM)                (a statement; NAME holds a list the function built)
     NAME = NAME.pop() | NAME.pop()   (in generated code that is differentiated again)
@@ -43,7 +44,7 @@ from .rules import SPELLING
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod,
-    ast.FloorDiv: operator.floordiv,
+    ast.FloorDiv: operator.floordiv, ast.MatMult: operator.matmul,
 }
 UNARYOPS = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
 COMPAREOPS = {
@@ -154,6 +155,7 @@ _READ_FIELDS = {
     ast.Call: ("args", "keywords"), ast.Tuple: ("elts",), ast.If: ("test",), ast.While: ("test",),
     ast.For: ("iter",), ast.Expr: ("value",), ast.Attribute: ("value",), ast.keyword: ("value",),
     ast.Subscript: ("value", "slice"), ast.List: ("elts",), ast.Dict: ("keys", "values"),
+    ast.Slice: ("lower", "upper", "step"),
 }
 TAPE_METHODS = ("append", "pop")  # `stack.append(x)`, `x = stack.pop()`: the reverse sweep's tape
 

@@ -13,6 +13,7 @@ import copy
 from . import ir, rules
 from .errors import NoRuleError
 from .naming import Namer
+from .numpy_rules import DEFAULTS, SIGNATURES
 
 _STRUCTURAL = ("sum", "dict", "zip", "enumerate", "range", "reversed")
 
@@ -76,7 +77,7 @@ class Builder:
             rest = ast.Compare(left=right, ops=expr.ops[1:], comparators=expr.comparators[1:])
             return self.conditional(result, lambda: self.atom(rest, env), lambda: result)
         if isinstance(expr, ast.Subscript):
-            return ast.Subscript(value=self.atom(expr.value, env), slice=self.atom(expr.slice, env), ctx=ast.Load())
+            return ast.Subscript(value=self.atom(expr.value, env), slice=self.index(expr.slice, env), ctx=ast.Load())
         if isinstance(expr, (ast.List, ast.Tuple)):
             return type(expr)(elts=[self.atom(e, env) for e in expr.elts], ctx=ast.Load())
         if isinstance(expr, ast.Dict):
@@ -90,6 +91,9 @@ class Builder:
             return ast.Call(func=ast.Attribute(value=self.atom(expr.func.value, env), attr="pop", ctx=ast.Load()),
                             args=[], keywords=[])
         if isinstance(expr, ast.Call):
+            func = ir.callee(expr)
+            if expr.keywords or func in SIGNATURES:
+                expr = ast.Call(func=expr.func, args=self.positional(expr, func), keywords=[])
             args = [self.atom(a, env) for a in expr.args]
             callees = self.parsed.callees if self.parsed is not None else {}
             if isinstance(expr.func, ast.Name) and expr.func.id in self.helpers:
@@ -99,6 +103,32 @@ class Builder:
             return ast.Call(func=expr.func, args=args, keywords=[])
         raise (self.parsed.error(expr, f"'{ast.unparse(expr)}' is not supported here.") if self.parsed
                else TypeError(f"cannot normalize {ast.dump(expr)}"))
+
+    def index(self, index, env):
+        """An index with its parts as atoms: `i`, `1:`, `:, j`, `None` (slices are for arrays)."""
+        if isinstance(index, ast.Slice):
+            return ast.Slice(**{f: None if getattr(index, f) is None else self.atom(getattr(index, f), env)
+                                for f in ("lower", "upper", "step")})
+        if isinstance(index, ast.Tuple) and any(isinstance(e, ast.Slice) or (isinstance(e, ast.Constant) and
+                                                                            e.value is None) for e in index.elts):
+            return ast.Tuple(elts=[self.index(e, env) for e in index.elts], ctx=ast.Load())
+        return self.atom(index, env)
+
+    def positional(self, call, func):
+        """The arguments of a NumPy call, keywords put in their places (defaults filled in)."""
+        names = SIGNATURES.get(func, ())
+        given = {k.arg: k.value for k in call.keywords}
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise self.parsed.error(call, f"the keyword '{unknown[0]}' is not supported here; "
+                                          + (f"this call takes {', '.join(names)}." if names else
+                                             "pass the arguments by position."))
+        args = list(call.args)
+        for position, name in enumerate(names, start=1):
+            if position < len(args):
+                continue
+            args.append(given.get(name, ast.Constant(value=DEFAULTS.get(name))))
+        return args
 
     def structural_call(self, call, env):
         """`sum(xs)`, `dict(a=x)`; `zip`, `enumerate`, `range`, `reversed` belong in a loop header."""

@@ -20,6 +20,7 @@ import types
 from dataclasses import dataclass, field
 
 from . import rules
+from .numpy_rules import ATTRIBUTES, METHODS
 from .errors import (NoRuleError, SourceUnavailableError, UnknownNameError,
                      UnsupportedSyntaxError, located_message)
 
@@ -97,7 +98,7 @@ if hasattr(ast, "Match"):
     _REFUSED[ast.Match] = "'match' statements are not supported yet; split the function at the match."
 
 
-_MODULE_NAMES = {"math"}  # roots of the callees generated code spells out
+_MODULE_NAMES = {"math", "np"}  # roots of the callees generated code spells out
 
 
 def _source_of(func):
@@ -268,10 +269,8 @@ def _fence(parsed):
             raise parsed.error(node.target, "a loop variable must be a name or a tuple of names.")
         if isinstance(node, ast.comprehension) and node.is_async:
             raise parsed.error(node.target, "async comprehensions are not supported; use a plain one.")
-        if isinstance(node, ast.Call) and node.keywords and not (
-                isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args
-                and all(k.arg is not None for k in node.keywords)):
-            raise parsed.error(node, "keyword arguments in calls are not supported yet; pass them by position.")
+        if isinstance(node, ast.Call) and any(k.arg is None for k in node.keywords):
+            raise parsed.error(node, "'**' in a call is not supported; pass the arguments one by one.")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, type(None))):
             if not (isinstance(node.value, str) and (_is_docstring(parsed.tree, node) or id(node) in keys)):
                 raise parsed.error(node, f"constant {node.value!r} is not a number; only numbers (and strings as "
@@ -373,6 +372,8 @@ class _Resolver(ast.NodeTransformer):
 
     def _replace(self, node, value, called):
         display = ast.unparse(node)
+        if value is None:  # np.newaxis
+            return ast.copy_location(ast.Constant(value=None), node)
         if isinstance(value, numbers.Real):  # NumPy scalars, Fractions, IntEnums: as plain Python numbers
             plain = value if isinstance(value, bool) else int(value) if isinstance(value, numbers.Integral) \
                 else float(value)
@@ -411,11 +412,18 @@ class _Resolver(ast.NodeTransformer):
         if isinstance(node.func, ast.Name) and node.func.id in self.local_functions:
             node.args = [self.visit(a) for a in node.args]  # a helper defined inside: inlined where called
             return node
-        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
-                and node.func.value.id in self.locals:
-            if (node.func.attr, len(node.args)) not in (("append", 1), ("pop", 0)):
-                raise self.parsed.error(node.func, f"'.{node.func.attr}(...)' is not supported; of the methods of "
-                                                   "local values only list.append(value) and list.pop() are.")
+        if isinstance(node.func, ast.Attribute) and self._is_local(node.func.value):
+            method = node.func.attr
+            if method in METHODS:  # x.sum(axis=0) is np.sum(x, axis=0)
+                spelled = ast.parse(rules.spelling(METHODS[method]), mode="eval").body
+                call = ast.Call(func=ast.copy_location(spelled, node.func), args=[node.func.value] + node.args,
+                                keywords=node.keywords)
+                return self.visit_Call(ast.copy_location(call, node))
+            if (method, len(node.args)) not in (("append", 1), ("pop", 0)) or node.keywords:
+                raise self.parsed.error(node.func, f"'.{method}(...)' is not supported; of the methods of local "
+                                                   "values list.append(value), list.pop() and the array methods "
+                                                   f"{', '.join(sorted(METHODS))} are.")
+            node.func.value = self.visit(node.func.value)
             node.args = [self.visit(a) for a in node.args]
             return node
         if isinstance(node.func, ast.Name) and node.func.id == "dict" and node.keywords:
@@ -429,9 +437,24 @@ class _Resolver(ast.NodeTransformer):
             raise self.parsed.error(node.func, f"'{ast.unparse(node.func)}' is a local variable, not a function.")
         node.func = self._replace(node.func, value, called=True)
         node.args = [self.visit(a) for a in node.args]
+        for keyword in node.keywords:
+            keyword.value = self.visit(keyword.value)
         return node
 
+    def _is_local(self, node):
+        """Whether `node` is a local variable, or an element or attribute of one (x, xs[0], x.T)."""
+        while isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in self.locals
+
     def visit_Attribute(self, node):
+        if self._is_local(node.value) and node.attr in ATTRIBUTES:  # x.T is np.transpose(x)
+            spelled = ast.parse(rules.spelling(ATTRIBUTES[node.attr]), mode="eval").body
+            return ast.copy_location(ast.Call(func=ast.copy_location(spelled, node), args=[self.visit(node.value)],
+                                              keywords=[]), node)
+        if self._is_local(node.value):
+            raise self.parsed.error(node, f"the attribute '.{node.attr}' of a local value is not supported (of "
+                                          f"arrays: {', '.join(sorted(ATTRIBUTES))}).")
         return self._replace(node, self._chain(node), called=False)
 
     def visit_Name(self, node):

@@ -10,7 +10,10 @@ import copy
 
 from . import ir
 from .normalize import check_rule
+from .numpy_rules import COUNTS as ARRAY_COUNTS
 from .rules import LINEAR_HELPERS
+
+COUNTS = {len} | ARRAY_COUNTS  # results that are sizes: no derivative, no rule needed
 
 
 def active_names(parsed, primal, sources):
@@ -35,7 +38,7 @@ def active_names(parsed, primal, sources):
                     active.add(ir.target(stmt))
                 continue
             func, args = ir.operation(stmt.value)
-            if func is not len and any(isinstance(a, ast.Name) and a.id in active for a in args):
+            if func not in COUNTS and any(isinstance(a, ast.Name) and a.id in active for a in args):
                 rule = check_rule(parsed, stmt)
                 if rule is None or rule.differentiable:
                     active.add(ir.target(stmt))
@@ -85,7 +88,7 @@ def partials_of(parsed, stmt, is_active):
     Raises NoRuleError if the operation has no rule.
     """
     func, args = ir.operation(stmt.value)
-    if func is len or not any(isinstance(a, ast.Name) and is_active(a.id) for a in args):
+    if func in COUNTS or not any(isinstance(a, ast.Name) and is_active(a.id) for a in args):
         return {}  # nothing to differentiate: no rule needed (x * math.gamma(2.0) is fine); a count
     if func is ir.identity:
         params, templates = ("x",), (ir.const(1),)

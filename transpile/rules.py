@@ -28,13 +28,26 @@ from .errors import TranspileError
 
 @dataclass(frozen=True)
 class Rule:
+    """An elementwise rule has `partials`; an array operation (a reduction, `@`, a reshape) has
+    `adjoints` (templates over the parameters, `out` and `dout`, one per parameter) instead and
+    either `linear` (the positions it is linear in: its tangent is itself applied to the
+    tangents) or a `tangent` template (over the parameters, `out` and `d_<param>`)."""
+
     func: object
     params: tuple  # argument names the templates use
-    partials: tuple  # one ast.expr (or None for zero) per parameter
+    partials: tuple = None  # one ast.expr (or None for zero) per parameter
+    adjoints: tuple = None
+    linear: tuple = ()
+    tangent: object = None
+    kind: object = None  # (argument kinds, argument atoms) -> result kind, for array operations
 
     @property
     def differentiable(self):
-        return any(p is not None for p in self.partials)
+        return any(p is not None for p in (self.partials or self.adjoints or ()))
+
+    @property
+    def elementwise(self):
+        return self.partials is not None
 
 
 RULES = {}  # (callable, number of arguments) -> Rule
@@ -77,7 +90,7 @@ def _template(text, params, namespace=None):
     except SyntaxError as exc:
         raise TranspileError(f"derivative template {text!r} is not a Python expression: {exc.msg}") from None
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Name) or node.id in params or node.id in ("math", "out"):
+        if not isinstance(node, ast.Name) or node.id in params or node.id in ("math", "np", "out", "dout"):
             continue
         if namespace is not None:
             target = namespace.get(node.id, vars(builtins).get(node.id))
@@ -113,6 +126,17 @@ def partials(func, params, *derivatives, namespace=None):
     if len(names) != len(derivatives):
         raise TranspileError(f"rule for {func!r}: {len(names)} parameters but {len(derivatives)} partials")
     RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names, namespace) for d in derivatives))
+    _generation[0] += 1
+
+
+def array_rule(func, params, adjoints, linear=(), tangent=None, kind=None):
+    """Register an array operation: `adjoints` (one template per parameter over the parameters,
+    `out` and `dout`, None where there is no gradient); the tangent is the operation applied to
+    the tangents of the `linear` positions, or the `tangent` template (over `d_<param>` too)."""
+    names = _parameters(params)
+    tangent_names = names + tuple("d_" + n for n in names)
+    RULES[func, len(names)] = Rule(func, names, adjoints=tuple(_template(a, names) for a in adjoints),
+                                   linear=tuple(linear), tangent=_template(tangent, tangent_names), kind=kind)
     _generation[0] += 1
 
 
@@ -236,7 +260,9 @@ def fingerprint():
         import hashlib
 
         text = "\n".join(sorted(f"{SPELLING.get(r.func, getattr(r.func, '__qualname__', r.func))}/{arity}: "
-                                + ", ".join("-" if p is None else ast.unparse(p) for p in r.partials)
+                                + ", ".join("-" if p is None else ast.unparse(p)
+                                            for p in (r.partials or r.adjoints)) + f" {r.linear}"
+                                + ("" if r.tangent is None else ast.unparse(r.tangent))
                                 for (_, arity), r in RULES.items()))
         _fingerprint_cache.update(generation=_generation[0], digest=hashlib.sha256(text.encode()).hexdigest())
     return _fingerprint_cache["digest"]
@@ -263,3 +289,6 @@ def has_rule(func):
         return any(f is func for f, _ in RULES)
     except TypeError:
         return False
+
+
+from . import numpy_rules  # noqa: E402,F401  (registers NumPy's functions in the same table)

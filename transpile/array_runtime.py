@@ -1,0 +1,59 @@
+"""The helpers generated code for NumPy functions calls where one expression would not do.
+
+Each is the adjoint (or tangent) of one array operation, written once here
+rather than spelled out in every generated function.
+"""
+
+import numpy as np
+
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "as_float"]
+
+
+def expand_to(dout, x, axis=None, keepdims=False):
+    """The adjoint of a sum of `x` over `axis`: `dout` spread back over the summed axes."""
+    if axis is not None and not keepdims:
+        dout = np.expand_dims(dout, axis)
+    return np.broadcast_to(dout, np.shape(x))
+
+
+def unbroadcast(term, x):
+    """`term` summed over the axes along which `x` was broadcast (when the kinds did not tell)."""
+    shape = np.shape(x)
+    if np.shape(term) == shape:
+        return term
+    term = np.sum(term, axis=tuple(range(np.ndim(term) - len(shape)))) if np.ndim(term) > len(shape) else term
+    kept = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(term)[i] != 1)
+    term = np.sum(term, axis=kept, keepdims=True) if kept else term
+    return term if shape else term.item() if isinstance(term, np.ndarray) else term
+
+
+def scatter_add(dout, x, index):
+    """The adjoint of reading `x[index]`: zeros shaped like `x` with `dout` added at `index`
+    (repeated indices add up)."""
+    total = np.zeros(np.shape(x), dtype=np.result_type(x, dout))
+    np.add.at(total, index, dout)
+    return total
+
+
+def extreme_weights(x, out, axis=None, keepdims=False):
+    """Where `x` attains its max (or min) `out` along `axis`: 1/count there, 0 elsewhere (ties
+    share the gradient evenly, as for the scalar max)."""
+    hits = (x == expand_to(out, x, axis, keepdims)).astype(np.result_type(x, 1.0))
+    return hits / np.sum(hits, axis=axis, keepdims=True)
+
+
+def matmul_adjoints(dout, a, b):
+    """(da, db) of `a @ b` for operands of any rank (1-D vectors and stacks of matrices)."""
+    a2 = a[None, :] if np.ndim(a) == 1 else a
+    b2 = b[:, None] if np.ndim(b) == 1 else b
+    d2 = np.reshape(dout, np.shape(a2 @ b2))
+    da = d2 @ np.swapaxes(b2, -1, -2)
+    db = np.swapaxes(a2, -1, -2) @ d2
+    da = da[..., 0, :] if np.ndim(a) == 1 else da
+    db = db[..., 0] if np.ndim(b) == 1 else db
+    return unbroadcast(da, a), unbroadcast(db, b)
+
+
+def as_float(value):
+    """A gradient for a Python float argument: a float, whatever NumPy scalar computed it."""
+    return float(value)

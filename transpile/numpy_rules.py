@@ -1,0 +1,198 @@
+"""NumPy's functions in the derivative table (one line each, as in `rules`).
+
+Elementwise functions get partial derivatives, exactly like their `math`
+counterparts; broadcasting is the sweeps' business (`shapes`).  Array
+operations (reductions, `@`, reshapes) get adjoint templates over `dout`,
+and say in which arguments they are linear: their tangent is the operation
+applied to the tangents.  `KIND` functions give the rank of each result, so
+the sweeps know statically where an adjoint must be summed.
+
+To add an elementwise function::
+
+    partials(np.cbrt, "x", "out / (3 * x)")
+"""
+
+import operator
+
+import numpy as np
+
+from . import array_runtime, rules
+from .rules import array_rule, nondifferentiable, partials
+from .shapes import SCALAR, Array, broadcast
+
+
+def _spell(obj, text):
+    rules.SPELLING[obj] = text
+    rules.CALLABLES[text] = obj
+
+
+for _name in ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh exp expm1 log log1p log2 log10 sqrt "
+              "square abs absolute sign power reciprocal negative maximum minimum where clip sum mean prod max "
+              "min matmul dot outer inner transpose reshape expand_dims squeeze atleast_1d atleast_2d atleast_3d "
+              "zeros_like ones_like floor ceil round shape ndim size zeros ones full eye arange linspace").split():
+    _spell(getattr(np, _name), f"np.{_name}")
+for _name in ("norm", "det", "inv", "solve"):
+    _spell(getattr(np.linalg, _name), f"np.linalg.{_name}")
+for _name in array_runtime.__all__:
+    _spell(getattr(array_runtime, _name), _name)
+NUMPY_CONSTRUCTORS = {np.zeros, np.ones, np.zeros_like, np.ones_like, np.full, np.eye, np.arange, np.linspace}
+
+# Elementwise: the same partials as the scalar functions (math.* becomes np.* on arrays).
+partials(np.sin, "x", "np.cos(x)")
+partials(np.cos, "x", "-np.sin(x)")
+partials(np.tan, "x", "1 + out * out")
+partials(np.arcsin, "x", "1 / np.sqrt(1 - x * x)")
+partials(np.arccos, "x", "-(1 / np.sqrt(1 - x * x))")
+partials(np.arctan, "x", "1 / (1 + x * x)")
+partials(np.arctan2, "y, x", "x / (x * x + y * y)", "-(y / (x * x + y * y))")
+partials(np.sinh, "x", "np.cosh(x)")
+partials(np.cosh, "x", "np.sinh(x)")
+partials(np.tanh, "x", "1 - out * out")
+partials(np.exp, "x", "out")
+partials(np.expm1, "x", "out + 1")
+partials(np.log, "x", "1 / x")
+partials(np.log1p, "x", "1 / (1 + x)")
+partials(np.log2, "x", f"1 / (x * {np.log(2)!r})")
+partials(np.log10, "x", f"1 / (x * {np.log(10)!r})")
+partials(np.sqrt, "x", "0.5 / out")
+partials(np.square, "x", "2 * x")
+partials(np.abs, "x", "np.sign(x)")  # 0 at the kink
+partials(np.absolute, "x", "np.sign(x)")
+partials(np.power, "x, y", "y * x ** (y - 1)", "out * np.log(x)")
+partials(np.reciprocal, "x", "-(out * out)")
+partials(np.negative, "x", "-1")
+partials(np.maximum, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")  # ties split evenly
+partials(np.minimum, "x, y", "(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)")
+partials(np.where, "condition, x, y", None, "np.where(condition, 1.0, 0.0)", "np.where(condition, 0.0, 1.0)")
+partials(np.clip, "x, low, high", "(low <= x) & (x <= high)", "x < low", "x > high")
+nondifferentiable(np.sign, 1)
+nondifferentiable(np.floor, 1)
+nondifferentiable(np.ceil, 1)
+nondifferentiable(np.round, 1, 2)
+for _func in NUMPY_CONSTRUCTORS:  # their values are constants (shapes and fill values are not differentiated)
+    nondifferentiable(_func, 1, 2, 3)
+# Instead of the scalar partials that do not work on arrays (bool - bool).
+ARRAY_PARTIALS = {abs: ("np.sign(x)",)}
+
+
+# Kinds of results (None: not known before run time).
+def _constant(atom):
+    return getattr(atom, "value", ...)  # ... for a name: unknown
+
+
+def _reduced(kinds, args):
+    x = kinds[0]
+    axis, keepdims = _constant(args[1]), _constant(args[2])
+    if x == SCALAR:
+        return SCALAR
+    if not isinstance(x, Array) or axis is ... or keepdims is ...:
+        return None
+    if keepdims:
+        axes = range(x.ndim) if axis is None else [axis % x.ndim]
+        return Array(x.ndim, x.ones | frozenset(axes), x.dtype)
+    if axis is None:
+        return SCALAR
+    axis %= x.ndim
+    return Array(x.ndim - 1, frozenset(a - (a > axis) for a in x.ones if a != axis), x.dtype)
+
+
+def _matmul(kinds, args):
+    a, b = kinds
+    if not (isinstance(a, Array) and isinstance(b, Array)) or max(a.ndim, b.ndim) > 2:
+        return None
+    dtype = np.result_type(a.dtype, b.dtype).char
+    if a.ndim == 1 and b.ndim == 1:
+        return SCALAR
+    if a.ndim == 1:
+        return Array(1, frozenset({0} & {i - 1 for i in b.ones}), dtype)
+    if b.ndim == 1:
+        return Array(1, frozenset({0} & a.ones), dtype)
+    return Array(2, frozenset(({0} & a.ones) | ({1} & {i for i in b.ones if i == 1})), dtype)
+
+
+def _transposed(kinds, args):
+    x = kinds[0]
+    return Array(x.ndim, frozenset(x.ndim - 1 - a for a in x.ones), x.dtype) if isinstance(x, Array) else None
+
+
+def _same(kinds, args):
+    return kinds[0]
+
+
+def _unknown(kinds, args):
+    return None
+
+
+# Adjoint templates by the operands' ranks where one expression reads best (X.T @ dz).
+def matmul_adjoints(kinds):
+    a, b = kinds
+    if isinstance(a, Array) and isinstance(b, Array):
+        if a.ndim == 2 and b.ndim == 2:
+            return "dout @ b.T", "a.T @ dout"
+        if a.ndim == 2 and b.ndim == 1:
+            return "np.outer(dout, b)", "a.T @ dout"
+        if a.ndim == 1 and b.ndim == 2:
+            return "b @ dout", "np.outer(a, dout)"
+        if a.ndim == 1 and b.ndim == 1:
+            return "dout * b", "dout * a"
+    return "matmul_adjoints(dout, a, b)[0]", "matmul_adjoints(dout, a, b)[1]"
+
+
+ADJOINTS_BY_KIND = {}  # func -> (kinds -> adjoint template texts), consulted before Rule.adjoints
+for _func in (np.matmul, np.dot, operator.matmul):
+    array_rule(_func, "a, b", ("dout @ b.T", "a.T @ dout"), linear=(0, 1), kind=_matmul)
+    ADJOINTS_BY_KIND[_func] = matmul_adjoints
+array_rule(np.sum, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims)", None, None), linear=(0,),
+           kind=_reduced)
+array_rule(np.mean, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * (np.size(out) / np.size(x))",
+                                          None, None), linear=(0,), kind=_reduced)
+array_rule(np.prod, "x, axis, keepdims", ("expand_to(dout * out, x, axis, keepdims) / x", None, None),
+           tangent="np.sum(d_x * (expand_to(out, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)",
+           kind=_reduced)
+for _func in (np.max, np.min):
+    array_rule(_func, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * extreme_weights(x, out, axis, "
+                                            "keepdims)", None, None),
+               tangent="np.sum(d_x * extreme_weights(x, out, axis, keepdims), axis=axis, keepdims=keepdims)",
+               kind=_reduced)
+array_rule(np.transpose, "x", ("np.transpose(dout)",), linear=(0,), kind=_transposed)
+array_rule(np.reshape, "x, shape", ("np.reshape(dout, np.shape(x))", None), linear=(0,), kind=_unknown)
+array_rule(np.expand_dims, "x, axis", ("np.squeeze(dout, axis)", None), linear=(0,), kind=_unknown)
+array_rule(np.squeeze, "x, axis", ("np.reshape(dout, np.shape(x))", None), linear=(0,), kind=_unknown)
+for _func in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    array_rule(_func, "x", ("np.reshape(dout, np.shape(x))",), linear=(0,), kind=_unknown)
+array_rule(np.outer, "a, b", ("dout @ b", "a @ dout"), linear=(0, 1), kind=_unknown)
+array_rule(np.inner, "a, b", ("dout * b", "dout * a"), linear=(0, 1), kind=_unknown)
+array_rule(np.linalg.norm, "x", ("dout * x / out",), tangent="np.sum(x * d_x) / out", kind=lambda k, a: SCALAR)
+array_rule(np.linalg.det, "a", ("dout * out * np.linalg.inv(a).T",),
+           tangent="out * np.trace(np.linalg.solve(a, d_a))", kind=lambda k, a: SCALAR)
+array_rule(np.linalg.inv, "a", ("-(out.T @ dout @ out.T)",), tangent="-(out @ d_a @ out)", kind=_same)
+array_rule(np.linalg.solve, "a, b", ("-np.linalg.solve(a.T, dout) @ out.T if np.ndim(out) == 2 else "
+                                     "-np.outer(np.linalg.solve(a.T, dout), out)", "np.linalg.solve(a.T, dout)"),
+           tangent="np.linalg.solve(a, d_b - d_a @ out)", kind=_unknown)
+
+# Arguments after the first that NumPy calls usually take by keyword, with their defaults: the
+# normalizer passes them by position so every call in the normalized body is `f(ATOM, ...)`.
+SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.prod: ("axis", "keepdims"),
+              np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.expand_dims: ("axis",),
+              np.squeeze: ("axis",), np.reshape: ("shape",)}
+DEFAULTS = {"axis": None, "keepdims": False}
+# Attributes of arrays, as the functions that compute them.
+ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size}
+COUNTS = {np.shape, np.ndim, np.size}  # like len: no derivative, and no rule needed
+# Methods of arrays, as the functions they call.
+METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min, "reshape": np.reshape,
+           "transpose": np.transpose, "dot": np.dot, "squeeze": np.squeeze}
+
+
+def result_kind(func, kinds, args):
+    """The kind `func` returns for arguments of `kinds` (elementwise: broadcasting)."""
+    rule = rules.rule_for(func, len(args))
+    if rule is not None and rule.kind is not None:
+        return rule.kind(kinds, args)
+    if func is rules.CALLABLES.get("len") or func in (len, int, round, bool):
+        return SCALAR
+    return broadcast(kinds)
+
+# Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
+NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
+    operator.matmul}

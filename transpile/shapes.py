@@ -1,0 +1,113 @@
+"""Kinds of values in array code: a Python number, or an array of known rank.
+
+Generated code for NumPy functions is specialised to the kinds of the
+arguments (`kind_of`), which are part of the cache key.  From them `infer`
+derives the kind of every value in a normalized body, so the sweeps know
+statically where broadcasting happened: the adjoint of a broadcast operand is
+summed back to its shape with a plain `np.sum(..., axis=...)`, and a tangent
+is broadcast to its value's shape, with no shape test at run time.  A kind
+the inference cannot tell is None, and the code then asks at run time.
+"""
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import ir
+
+
+@dataclass(frozen=True)
+class Array:
+    """An array of rank `ndim` whose axes in `ones` have length 1, of dtype `dtype` (a char)."""
+
+    ndim: int
+    ones: frozenset = frozenset()
+    dtype: str = "d"
+
+    def __repr__(self):
+        return f"Array({self.ndim}, {sorted(self.ones)}, {self.dtype!r})"
+
+
+SCALAR = "scalar"  # a Python (or NumPy) number
+OTHER = "other"  # a list, a string, None: passed through
+
+
+def kind_of(value):
+    """The kind of an argument: what generated code is specialised to."""
+    if isinstance(value, np.ndarray):
+        return Array(value.ndim, frozenset(i for i, n in enumerate(value.shape) if n == 1), value.dtype.char)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return SCALAR
+    return OTHER
+
+
+def broadcast(kinds):
+    """The kind of an elementwise result of operands of `kinds` (None if one is unknown)."""
+    if any(k is None or k == OTHER for k in kinds):
+        return None
+    arrays = [k for k in kinds if isinstance(k, Array)]
+    if not arrays:
+        return SCALAR
+    ndim = max(a.ndim for a in arrays)
+    ones = frozenset(axis for axis in range(ndim) if all(
+        axis - (ndim - a.ndim) < 0 or axis - (ndim - a.ndim) in a.ones for a in arrays))
+    return Array(ndim, ones, np.result_type(*[a.dtype for a in arrays]).char)
+
+
+def reduced_axes(operand, result):
+    """How to sum an adjoint of kind `result` back to an operand of kind `operand`:
+    (leading axes to drop, axes to sum keeping them); None if a kind is unknown."""
+    if operand is None or result is None or operand == OTHER or result == OTHER:
+        return None
+    if operand == SCALAR:
+        return "all"
+    if result == SCALAR:
+        return None
+    lead = result.ndim - operand.ndim
+    kept = tuple(sorted(a for a in operand.ones if a + lead not in result.ones))
+    return tuple(range(lead)), kept
+
+
+def infer(stmts, kinds, rules_kind):
+    """{name: kind} for every name assigned in `stmts`, given the parameters' `kinds`.
+
+    `rules_kind(func, arg_kinds, args)` gives the kind a call returns (None if unknown).
+    Names assigned several times (loops, branches) keep a kind only if every
+    assignment agrees.
+    """
+    known = dict(kinds)
+
+    def kind(atom):
+        if isinstance(atom, ast.Name):
+            return known.get(atom.id)
+        return SCALAR if isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool) else OTHER
+
+    for _ in range(3):  # loops feed values back: a few rounds reach the fixed point
+        before = dict(known)
+        seen = {}
+        for stmt in ir.assignments(stmts):
+            value = stmt.value
+            func, args = ir.operation(value)
+            if ir.is_atom(value):
+                result = kind(value)
+            elif isinstance(value, ast.Subscript):
+                result = _indexed(kind(value.value))
+            elif func is None:
+                result = OTHER if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) else None
+            else:
+                result = rules_kind(func, [kind(a) for a in args], args)
+            target = ir.target(stmt)
+            if target in seen and seen[target] != result:
+                result = None
+            seen[target] = result
+            known[target] = result
+        if known == before:
+            break
+    return known
+
+
+def _indexed(kind):
+    if kind == OTHER:
+        return None  # an element of a list: a number or a structure
+    return None  # indexing an array: the index decides (left to run time)
