@@ -133,3 +133,78 @@ def test_hessians_through_structures_match_differences_of_the_gradient(case):
 def test_reverse_over_reverse_through_a_loop_points_to_hessian():
     with pytest.raises(tp.TranspileError, match="hessian"):
         tp.grad(tp.grad(functions.simulate))(0.5, 0.3, 1.2, 10)
+
+
+# Found by review: each once returned a wrong value or a raw traceback.
+def loops_over_a_built_list(x, y):
+    vals = [x * y, x * x]
+    total = 0.0
+    for v in vals:
+        total += v * v
+    return total
+
+
+def keeps_a_variable_named_result(xs, x):
+    result = x * 2.0
+    for v in xs:
+        if v > 1.0:
+            return v * result
+    return result * x
+
+
+def filters_to_bare_names(xs):
+    return sum([y for y in xs if y > 0.2])
+
+
+def concatenates(x, xs):
+    return sum([x] + xs)
+
+
+def appends_after_storing(x, y):
+    inner = [x]
+    outer = [inner]
+    inner.append(y)
+    return sum(outer[0])
+
+
+def loops_over_a_dict(d):
+    total = 0.0
+    for key in d:
+        total += d[key] * d["a"]
+    return total
+
+
+def ignores_a_list(xs, y):
+    return y * y
+
+
+def indexes_with_int_arithmetic(xs, k):
+    return xs[k - 1] * xs[0]
+
+
+def test_review_regressions_give_the_right_numbers():
+    hessian = tp.hessian(loops_over_a_built_list, wrt=(0, 1))(0.7, 1.3)
+    assert hessian.ravel().tolist() == pytest.approx([9.26, 3.64, 3.64, 0.98])
+    assert tp.jvp(tp.grad(structures.squares_in_a_comprehension), ([0.5, 2.0],), ([1.0, 0.0],))[1] == [2.0, 0.0]
+    assert tp.grad(keeps_a_variable_named_result, wrt=1)([0.5, 0.7], 0.3) == pytest.approx(1.2)
+    assert tp.value_and_grad(keeps_a_variable_named_result, wrt=1)([0.5, 0.7], 0.3)[0] == \
+        keeps_a_variable_named_result([0.5, 0.7], 0.3)
+    for optimize in (True, False):
+        assert tp.grad(filters_to_bare_names, optimize=optimize)([0.5, 0.1]) == [1.0, 0.0]
+    assert tp.hessian(ignores_a_list, wrt=1)([0.5, 2.0], 0.3) == pytest.approx(2.0)
+    assert tp.jvp(indexes_with_int_arithmetic, ([0.5, 0.7], 2), ([1.0, 0.0], 0)) == (0.35, pytest.approx(0.7))
+
+
+@pytest.mark.parametrize("func, args", [(concatenates, (0.5, [1.0])), (appends_after_storing, (0.5, 1.0)),
+                                        (loops_over_a_dict, ({"a": 1.0, "b": 2.0},))])
+def test_review_regressions_are_refused(func, args):
+    with pytest.raises(tp.TranspileError):
+        tp.grad(func)(*args)
+
+
+def test_forward_mode_jacobian_and_hessian_refuse_a_list_at_run_time():
+    for call in (lambda: tp.grad(ignores_a_list, mode="forward")([0.5, 2.0], 0.3),
+                 lambda: tp.jacobian(structures.sums_a_list)([0.5, 2.0]),
+                 lambda: tp.hessian(ignores_a_list)([0.5, 2.0], 0.3)):
+        with pytest.raises(tp.TranspileError, match="list"):
+            call()

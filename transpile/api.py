@@ -174,6 +174,7 @@ def jacobian(func, wrt=0, mode="reverse"):
     def jacobian_of(*args, **kwargs):
         import numpy
 
+        _numbers_only(func, args, wrt, "jacobian")
         if kwargs or len(args) != positional:  # the generated code takes every positional parameter
             bound = inspect.signature(func).bind(*args, **kwargs)
             bound.apply_defaults()
@@ -182,6 +183,16 @@ def jacobian(func, wrt=0, mode="reverse"):
         return blocks[0] if single else tuple(blocks)
 
     return jacobian_of
+
+
+def _numbers_only(func, args, wrt, who):
+    """jacobian and hessian take one forward pass per number: refuse structured arguments."""
+    params = _parameters(func)
+    for w in wrt:
+        position = params.index(w) if isinstance(w, str) else w
+        if position < len(args) and isinstance(args[position], (list, tuple, dict)):
+            raise WrtError(f"{who} of '{func.__name__}' with respect to '{params[position]}', a "
+                           f"{type(args[position]).__name__}: {who} takes numbers (or arrays); use grad or vjp.")
 
 
 def hessian(func, wrt=0):
@@ -197,6 +208,7 @@ def hessian(func, wrt=0):
     def hessian_of(*args, **kwargs):
         import numpy
 
+        _numbers_only(func, args, (wrt,) if single else wrt, "hessian")
         flat = columns(*args, **kwargs)
         return flat[0] if single else numpy.array(flat, dtype=float).reshape(count, count).T
 

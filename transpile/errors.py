@@ -36,6 +36,15 @@ def integer_argument(function_name, **arguments):
                     f"ints are not differentiable; pass {float(value)!r} or leave '{name}' out of wrt.")
 
 
+def number_argument(function_name, **arguments):
+    """The WrtError a forward-mode gradient raises for an int, list, tuple or dict argument."""
+    name, value = next((n, v) for n, v in arguments.items() if v.__class__ in (int, list, tuple, dict))
+    if value.__class__ is int:
+        return integer_argument(function_name, **{name: value})
+    return WrtError(f"cannot differentiate '{function_name}' with respect to '{name}' in forward mode: it is a "
+                    f"{type(value).__name__}, and forward mode takes one pass per number; use mode='reverse'.")
+
+
 def located_message(function_name, filename, lineno, source_line, col, end_col, problem):
     """Format an error the way API.md shows it.
 

@@ -56,12 +56,13 @@ class _Sweep:
             helper = stmt.value
             mirror = helper.args[0].id
             linear = LINEAR_HELPERS[ir.callee(helper)]
-            if any(isinstance(helper.args[i], ast.Name) and helper.args[i].id in known for i in linear):
+            terms = [i for i in linear if i != 0]  # what is added to the mirror (argument 0)
+            if any(isinstance(helper.args[i], ast.Name) and helper.args[i].id in known for i in terms):
                 if mirror not in known:
                     known[mirror] = builder.emit(self.namer.fresh(derivative_name(mirror, self.namer, label),
                                                                   temporary=True), self.zero(mirror))
-                args = [(known.get(a.id) or builder.atom(self.zero(a.id))) if i in linear and isinstance(a, ast.Name)
-                        else a for i, a in enumerate(helper.args)]
+                args = [a if i not in linear else ir.const(0.0) if not isinstance(a, ast.Name) else
+                        known.get(a.id) or builder.atom(self.zero(a.id)) for i, a in enumerate(helper.args)]
                 update = ast.Expr(value=ast.Call(func=helper.func, args=args, keywords=[]))
                 update.number_element = getattr(stmt, "number_element", False)
                 builder.stmts.append(update)
@@ -109,6 +110,8 @@ class _Sweep:
                                                                 ctx=ast.Load())
         else:
             rhs = None
+        if rhs is None and result in self.active and result in self.structured and result not in known:
+            rhs = self.zero(result)  # a mirror that active values are added to later (maybe inside a loop)
         if rhs is not None:
             known[result] = builder.emit(self.namer.fresh(derivative_name(result, self.namer, label),
                                                           temporary=True), rhs)

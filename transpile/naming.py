@@ -61,7 +61,7 @@ def describe(rhs):
         text = "t"
     if len(text) > MAX_LENGTH or not text.isidentifier():
         text = _SHORT.get(func) or (text.split("_")[0] if isinstance(rhs, ast.Call) else "t")
-    if text in RESERVED:
+    if text in RESERVED or keyword.iskeyword(text):
         text += "_value"
     if text[0].isdigit():
         text = "c" + text

@@ -29,6 +29,7 @@ class Builder:
         self.helpers = {}  # name -> ast.FunctionDef of a helper defined inside the function
         self.inlining = []  # helpers being inlined, innermost last (to refuse recursion)
         self.owned = set()  # names of lists the function built (only those may be appended to)
+        self.escaped = set()  # owned lists stored in another structure (no longer appended to)
         self.synthetic = 0  # counter for names the normalizer binds in `env` ("<...>", never emitted)
 
     def emit(self, target, rhs, origin=None):
@@ -79,9 +80,13 @@ class Builder:
         if isinstance(expr, ast.Subscript):
             return ast.Subscript(value=self.atom(expr.value, env), slice=self.index(expr.slice, env), ctx=ast.Load())
         if isinstance(expr, (ast.List, ast.Tuple)):
-            return type(expr)(elts=[self.atom(e, env) for e in expr.elts], ctx=ast.Load())
+            elements = [self.atom(e, env) for e in expr.elts]
+            _escape(self, elements)
+            return type(expr)(elts=elements, ctx=ast.Load())
         if isinstance(expr, ast.Dict):
-            return ast.Dict(keys=[self.atom(k, env) for k in expr.keys], values=[self.atom(v, env) for v in expr.values])
+            values = [self.atom(v, env) for v in expr.values]
+            _escape(self, values)
+            return ast.Dict(keys=[self.atom(k, env) for k in expr.keys], values=values)
         if isinstance(expr, (ast.ListComp, ast.GeneratorExp)):
             return self.comprehension(expr, env)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in _STRUCTURAL \
@@ -343,18 +348,28 @@ def _is_append(stmt):
 def _append(parsed, builder, env, stmt):
     container = env[stmt.value.func.value.id]
     if not isinstance(container, ast.Name) or container.id not in builder.owned:
-        raise parsed.error(stmt, f"appending to '{stmt.value.func.value.id}', a list the function did not build, "
-                                 "would change the caller's list; append to a copy ([x for x in xs]).")
+        raise parsed.error(stmt, f"appending to '{stmt.value.func.value.id}', a list the function did not build "
+                                 "(or built on only some paths), is not supported: it could change the caller's "
+                                 "list; append to a copy ([x for x in xs]) built before any branch.")
+    if container.id in builder.escaped:
+        raise parsed.error(stmt, f"appending to '{stmt.value.func.value.id}' after storing it in another list, "
+                                 "tuple or dict is not supported; finish the list first.")
     value = builder.atom(stmt.value.args[0], env)
+    _escape(builder, [value])
     builder.stmts.append(ir.append(container.id, value, builder.lineno))
+
+
+def _escape(builder, atoms):
+    """Lists stored in another structure: appending to them afterwards is refused."""
+    builder.escaped.update(a.id for a in atoms if isinstance(a, ast.Name) and a.id in builder.owned)
 
 
 def _without_loop_returns(body):
     """`return e` inside a loop as `value = e; returned = True; break` (and `if returned: break` after
     each inner loop), then `if returned: return value` after the loop: loops keep a single exit."""
     taken = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-    fresh = (f"{base}{k or ''}" for k in range(len(taken) + 2) for base in ("returned",))
-    names = iter(n for n in fresh if n not in taken)
+    names = iter(f"returned{k or ''}" for k in range(len(taken) + 2)
+                 if f"returned{k or ''}" not in taken and f"result{k or ''}" not in taken)
 
     def own_returns(stmts):
         return any(isinstance(n, ast.Return) for s in stmts for n in ast.walk(s))
@@ -531,6 +546,15 @@ def _over_indices(parsed, builder, env, loop):
         if isinstance(sequence, ast.Call) and isinstance(sequence.func, ast.Name) and sequence.func.id in _STRUCTURAL:
             raise parsed.error(sequence, f"'{sequence.func.id}(...)' cannot be iterated here; loop over a range, "
                                          "a list, or zip/enumerate of lists.")
+    for sequence in sequences:  # a dict iterates its keys, which `d[index]` would not read
+        keyed = isinstance(sequence, (ast.Dict, ast.DictComp)) or _call_of(sequence, "dict") or (
+            isinstance(sequence, ast.Name) and any(
+                isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == sequence.id
+                and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)
+                for n in ast.walk(parsed.tree)))
+        if keyed:
+            raise parsed.error(loop, "looping over a dict is not supported; loop over a list of its keys' values "
+                                     "or index it by name.")
     names = [builder.bind(builder.atom(sequence, env), env) for sequence in sequences]
     lengths = [ast.Call(func=ir.name("len"), args=[n], keywords=[]) for n in names]
     count = lengths[0] if len(lengths) == 1 else ast.Call(func=ir.name("min"), args=lengths, keywords=[])

@@ -57,18 +57,21 @@ def _generate(func, options):
     parsed = parse(func)
     wrt = tuple(parsed.params[i] for i in options.wrt)
     body, namer = normalize(parsed)
+    _check_structure_arithmetic(parsed, body)
     ir.mark_exact(body)
+    # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
+    floats = () if options.kind in ("jvp", "vjp") else wrt
     if options.optimize:  # merge duplicate primal values first, so each gets one adjoint
-        body = optimize(body, namer, floats=wrt)
+        body = optimize(body, namer, floats=floats)
     stmts, result, extra = _differentiate(parsed, body, namer, wrt, options)
     _check_callees_visible(parsed, stmts, extra)
     body = stmts + [ast.Return(value=result, lineno=body[-1].lineno)]
     if options.optimize:
         preferred = _result_names(body[-1], wrt, options)
-        body = optimize(body, namer, floats=wrt)
-        body = readable(body, namer, parsed.params + extra, preferred, floats=wrt)
+        body = optimize(body, namer, floats=floats)
+        body = readable(body, namer, parsed.params + extra, preferred, floats=floats)
     if options.kind in ("grad", "value_and_grad"):
-        body = _integer_guard(parsed.name, wrt) + body
+        body = _integer_guard(parsed.name, wrt, structures=options.mode == "forward") + body
     wrt_text = wrt[0] if options.single else "(" + ", ".join(wrt) + ")"
     docstring = (f"{TITLES[options.kind]} of {parsed.name}({', '.join(parsed.params)}) with respect to {wrt_text}"
                  f"{', forward mode' if options.mode == 'forward' and options.kind in ('grad', 'value_and_grad') else ''}."
@@ -118,13 +121,16 @@ def _differentiate(parsed, body, namer, wrt, options):
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
 
 
-def _integer_guard(function_name, wrt):
+def _integer_guard(function_name, wrt, structures=False):
     """`if x.__class__ is int: raise ...`: an int has no gradient (the check costs ~10 ns a parameter;
-    the error's import runs only when it is raised, so the module imports nothing from transpile)."""
+    the error's import runs only when it is raised, so the module imports nothing from transpile).
+    With `structures` (forward mode: one pass per number), lists, tuples and dicts are refused too."""
+    test = "{}.__class__ in (int, list, tuple, dict)" if structures else "{}.__class__ is int"
+    factory = "number_argument" if structures else "integer_argument"
     guard = ast.parse(
-        f"if {' or '.join(f'{p}.__class__ is int' for p in wrt)}:\n"
-        f"    from transpile.errors import integer_argument\n"
-        f"    raise integer_argument({function_name!r}, {', '.join(f'{p}={p}' for p in wrt)})").body
+        f"if {' or '.join(test.format(p) for p in wrt)}:\n"
+        f"    from transpile.errors import {factory}\n"
+        f"    raise {factory}({function_name!r}, {', '.join(f'{p}={p}' for p in wrt)})").body
     for stmt in ast.walk(guard[0]):
         stmt.lineno = None
     return guard
@@ -137,6 +143,20 @@ def _check_numbers(parsed, body, wrt):
         raise parsed.error(parsed.tree, f"'{indexed[0]}' holds a list, tuple or dict, and forward mode (used by "
                                         "jacobian, hessian and mode='forward') takes one pass per number in it; "
                                         "use mode='reverse', transpile.vjp or transpile.jvp.", WrtError)
+
+
+def _check_structure_arithmetic(parsed, body):
+    """`xs + ys` on lists concatenates and `xs * 2` repeats: neither is differentiated."""
+    built = {ir.target(s) for s in ir.assignments(body) if isinstance(s.value, (ast.List, ast.Tuple, ast.Dict))}
+    for stmt in ir.walk(body):
+        built.update(_containers_read(stmt))
+        if ir.appended(stmt):
+            built.add(ir.appended(stmt))
+    for stmt in ir.assignments(body):
+        if isinstance(stmt.value, (ast.BinOp, ast.UnaryOp)) and set(ir.names_used(stmt.value)) & built:
+            raise (getattr(stmt, "source", None) or parsed).error(
+                stmt, "arithmetic on a list, tuple or dict (concatenation, repetition) is not supported; build "
+                      "the new list with append or a comprehension.")
 
 
 def _containers_read(stmt):

@@ -127,6 +127,8 @@ def _replayable(body):
                 for field in ("body", "orelse"):
                     if hasattr(stmt, field):
                         setattr(stmt, field, strip(getattr(stmt, field)))
+                if isinstance(stmt, ast.If) and not stmt.body:
+                    stmt.body = [ast.Pass()]
             kept.append(stmt)
         return kept
 
