@@ -12,7 +12,11 @@ import math
 import sys
 from collections import Counter
 
-from . import ir, runtime
+from . import array_runtime, ir, runtime
+from .numpy_rules import REDUCTIONS as _REDUCTIONS
+from .numpy_rules import np as _np
+
+_TRANSPOSE = _np.transpose
 from .kinds import float_names, is_float
 from .optimize import substitute_names
 
@@ -300,10 +304,32 @@ def imports_used(stmts):
     helpers for code that differentiates lists, tuples or dicts."""
     names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)}
     modules = {node.value.id for stmt in stmts for node in ast.walk(stmt)
-               if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math"}
-    helpers = sorted(names & set(runtime.__all__))
-    return [f"import {m}" for m in sorted(modules)] + (
-        [f"from transpile.runtime import {', '.join(helpers)}"] if helpers else [])
+               if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+               and node.value.id in ("math", "np")}
+    lines = [{"math": "import math", "np": "import numpy as np"}[m] for m in sorted(modules)]
+    for module in (runtime, array_runtime):
+        helpers = sorted(names & set(module.__all__))
+        if helpers:
+            lines.append(f"from {module.__name__} import {', '.join(helpers)}")
+    return lines
+
+
+class _NumpyKeywords(ast.NodeTransformer):
+    """`np.sum(x, 0, True)` (the normalized form) as `np.sum(x, axis=0, keepdims=True)`, as NumPy reads it."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = ir.callee(node)
+        if func is _TRANSPOSE and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+            return ast.Attribute(value=node.args[0], attr="T", ctx=ast.Load())  # np.transpose(x) as x.T
+        if func in _REDUCTIONS and len(node.args) == 3:
+            x, axis, keepdims = node.args
+            node.args = [x]
+            node.keywords = [ast.keyword(arg="axis", value=axis)] if _number(axis) is not None or not (
+                isinstance(axis, ast.Constant) and axis.value is None) else []
+            if not (isinstance(keepdims, ast.Constant) and keepdims.value is False):
+                node.keywords.append(ast.keyword(arg="keepdims", value=keepdims))
+        return node
 
 
 def readable(stmts, namer, params, preferred=(), floats=()):
@@ -338,7 +364,7 @@ class _SpellNegatives(ast.NodeTransformer):
 
 def function_source(name, arguments, docstring, body):
     """Unparse a function definition, turning comment markers into comments."""
-    body = [_SpellNegatives().visit(stmt) for stmt in body]
+    body = [_NumpyKeywords().visit(_SpellNegatives().visit(stmt)) for stmt in body]
     doc = ast.Expr(value=ast.Constant(value=docstring))
     fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     fdef = ast.FunctionDef(name=name, args=arguments, body=[doc] + body, decorator_list=[], returns=None,

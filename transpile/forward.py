@@ -13,12 +13,14 @@ import ast
 from . import ir
 from .naming import derivative_name
 from .normalize import Builder, source_line
+from .reverse import _check_list_index
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
 from .rules import LINEAR_HELPERS
+from .shapes import SCALAR, Array
 
 
-def forward(parsed, body, namer, directions):
+def forward(parsed, body, namer, directions, arrays=None):
     """The tangent sweep: returns (statements, tangents).
 
     `directions` maps a label (None when there is only one direction) to a
@@ -28,7 +30,7 @@ def forward(parsed, body, namer, directions):
     """
     *primal, ret = body
     seeded = {name for seed in directions.values() for name in seed}
-    sweep = _Sweep(parsed, namer, primal, active_names(parsed, primal, seeded))
+    sweep = _Sweep(parsed, namer, primal, active_names(parsed, primal, seeded), arrays)
     tangent = {label: dict(seed) for label, seed in directions.items()}
     sweep.along(primal, tangent)
     outputs = ir.returned_atoms(ret)
@@ -38,13 +40,17 @@ def forward(parsed, body, namer, directions):
 
 
 class _Sweep:
-    def __init__(self, parsed, namer, primal, active):
-        self.parsed, self.namer, self.active = parsed, namer, active
+    def __init__(self, parsed, namer, primal, active, arrays=None):
+        self.parsed, self.namer, self.active, self.arrays = parsed, namer, active, arrays
         self.structured = structured_names(primal)
+        if arrays is not None:  # arrays and numbers are not lists
+            self.structured -= {n for n, k in arrays.kinds.items() if isinstance(k, Array) or k == SCALAR}
         self.builder = Builder(namer)
 
     def zero(self, var):
-        """The zero tangent of `var`: 0.0, or a mirror of zeros for a (possible) structure."""
+        """The zero tangent of `var`: 0.0, zeros shaped like an array, or a mirror of zeros for a structure."""
+        if self.arrays is not None and self.arrays.is_array(var):
+            return self.arrays.zero(var)
         if var not in self.structured:
             return ir.const(0.0)
         return ast.Call(func=ir.name("zeros_like"), args=[ir.name(var)], keywords=[])
@@ -83,6 +89,8 @@ class _Sweep:
         if not isinstance(stmt, ast.Assign) or structure_operands(stmt.value) is None:
             return False
         result, value = ir.target(stmt), stmt.value
+        if isinstance(value, ast.Subscript) and not (self.arrays is not None and self.arrays.is_array(value.value.id)):
+            _check_list_index(self.parsed, stmt)
         if isinstance(value, ast.Subscript):
             rhs = ast.Subscript(value=known[value.value.id], slice=value.slice, ctx=ast.Load()) \
                 if value.value.id in known else None
@@ -143,24 +151,41 @@ class _Sweep:
                     if stmt.value.id in known:  # a copy of a structure
                         known[result] = known[stmt.value.id]
                     continue
-                partials = partials_of(self.parsed, stmt, known.__contains__)
+                arrays = self.arrays
+                if arrays is not None and arrays.array_rule(stmt):
+                    total = arrays.tangent(stmt, known)
+                    partials = {} if total is None else {None: None}
+                else:
+                    partials = partials_of(self.parsed, stmt, known.__contains__)
                 if not partials:
                     if result in known:  # a loop variable rebound to a value without tangent
-                        known[result] = ir.const(0.0)
+                        known[result] = self.zero(result)
                     continue
                 if stmt.lineno != commented_line:
                     builder.stmts.append(ir.comment(f"tangent of: {source_line(self.parsed, stmt)}"))
                     commented_line = stmt.lineno
-                total = None
-                for var, partial in partials.items():
-                    negative, magnitude = split_sign(partial)
-                    term = ast.BinOp(left=magnitude, op=ast.Mult(), right=known[var])
-                    if total is None:
-                        total = ast.UnaryOp(op=ast.USub(), operand=term) if negative else term
-                    else:
-                        total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
+                if None not in partials:
+                    total = self._combined(stmt, partials, known)
                 known[result] = builder.emit(self.namer.fresh(derivative_name(result, self.namer, label),
                                                               temporary=True), builder.rhs(total))
+
+    def _combined(self, stmt, partials, known):
+        """`sum(partial * tangent)` over the active arguments (broadcast to the result's shape)."""
+        func, args = ir.operation(stmt.value)
+        total = None
+        for var, partial in partials.items():
+            negative, magnitude = split_sign(partial)
+            if self.arrays is not None:
+                magnitude = self.arrays.numpy_partial(func, magnitude, args)
+            term = ast.BinOp(left=magnitude, op=ast.Mult(), right=known[var])
+            if total is None:
+                total = ast.UnaryOp(op=ast.USub(), operand=term) if negative else term
+            else:
+                total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
+        if self.arrays is not None:
+            names = [n.id for n in ast.walk(total) if isinstance(n, ast.Name)]
+            total = self.arrays.broadcast_tangent(total, names, ir.target(stmt))
+        return total
 
     def _branch(self, stmt, tangent):
         """The `if` with tangents inside each branch; tangents that differ are merged at the end."""

@@ -213,7 +213,7 @@ def atom_key(atom):
 def key(rhs):
     """A hashable identity of a pure right-hand side, equal for equal values."""
     func, args = operation(rhs)
-    if func is None or not all(is_atom(a) for a in args):
+    if func is None or not all(is_atom(a) for a in args) or getattr(rhs, "keywords", None):
         return ("expr", ast.dump(rhs))
     parts = [atom_key(a) for a in args]
     if func in COMMUTATIVE:

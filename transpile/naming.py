@@ -39,6 +39,8 @@ def _atom_word(node):
 
 def describe(rhs):
     """A name suggestion for a normalized right-hand side."""
+    if isinstance(rhs, ast.Subscript) and not ir.is_atom(rhs.slice):
+        return f"{_atom_word(rhs.value)}_part" if isinstance(rhs.value, ast.Name) else "part"
     if isinstance(rhs, ast.Subscript):  # params["w"]: params_w; xs[i]: xs_i; xs[-1]: xs_m1
         index = rhs.slice
         word = index.value if isinstance(index, ast.Constant) and isinstance(index.value, str) else _atom_word(index)

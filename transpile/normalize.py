@@ -97,7 +97,10 @@ class Builder:
                             args=[], keywords=[])
         if isinstance(expr, ast.Call):
             func = ir.callee(expr)
-            if expr.keywords or func in SIGNATURES:
+            keywords = []
+            if self.parsed is None and func not in SIGNATURES:  # derivative code keeps `dtype=...`
+                keywords = [ast.keyword(arg=k.arg, value=self.atom(k.value, env)) for k in expr.keywords]
+            elif expr.keywords or func in SIGNATURES:
                 expr = ast.Call(func=expr.func, args=self.positional(expr, func), keywords=[])
             args = [self.atom(a, env) for a in expr.args]
             callees = self.parsed.callees if self.parsed is not None else {}
@@ -105,7 +108,7 @@ class Builder:
                 return self.inline_helper(self.helpers[expr.func.id], args, env, expr)
             if isinstance(expr.func, ast.Name) and expr.func.id in callees:
                 return self.inline(callees[expr.func.id], args, expr)
-            return ast.Call(func=expr.func, args=args, keywords=[])
+            return ast.Call(func=expr.func, args=args, keywords=keywords)
         raise (self.parsed.error(expr, f"'{ast.unparse(expr)}' is not supported here.") if self.parsed
                else TypeError(f"cannot normalize {ast.dump(expr)}"))
 

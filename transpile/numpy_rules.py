@@ -71,8 +71,6 @@ nondifferentiable(np.ceil, 1)
 nondifferentiable(np.round, 1, 2)
 for _func in NUMPY_CONSTRUCTORS:  # their values are constants (shapes and fill values are not differentiated)
     nondifferentiable(_func, 1, 2, 3)
-# Instead of the scalar partials that do not work on arrays (bool - bool).
-ARRAY_PARTIALS = {abs: ("np.sign(x)",)}
 
 
 # Kinds of results (None: not known before run time).
@@ -128,9 +126,9 @@ def matmul_adjoints(kinds):
     a, b = kinds
     if isinstance(a, Array) and isinstance(b, Array):
         if a.ndim == 2 and b.ndim == 2:
-            return "dout @ b.T", "a.T @ dout"
+            return "dout @ np.transpose(b)", "np.transpose(a) @ dout"
         if a.ndim == 2 and b.ndim == 1:
-            return "np.outer(dout, b)", "a.T @ dout"
+            return "np.outer(dout, b)", "np.transpose(a) @ dout"
         if a.ndim == 1 and b.ndim == 2:
             return "b @ dout", "np.outer(a, dout)"
         if a.ndim == 1 and b.ndim == 1:
@@ -140,11 +138,11 @@ def matmul_adjoints(kinds):
 
 ADJOINTS_BY_KIND = {}  # func -> (kinds -> adjoint template texts), consulted before Rule.adjoints
 for _func in (np.matmul, np.dot, operator.matmul):
-    array_rule(_func, "a, b", ("dout @ b.T", "a.T @ dout"), linear=(0, 1), kind=_matmul)
+    array_rule(_func, "a, b", ("dout @ np.transpose(b)", "np.transpose(a) @ dout"), linear=(0, 1), kind=_matmul)
     ADJOINTS_BY_KIND[_func] = matmul_adjoints
 array_rule(np.sum, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims)", None, None), linear=(0,),
            kind=_reduced)
-array_rule(np.mean, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * (np.size(out) / np.size(x))",
+array_rule(np.mean, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * (np.size(dout) / np.size(x))",
                                           None, None), linear=(0,), kind=_reduced)
 array_rule(np.prod, "x, axis, keepdims", ("expand_to(dout * out, x, axis, keepdims) / x", None, None),
            tangent="np.sum(d_x * (expand_to(out, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)",
@@ -163,11 +161,12 @@ for _func in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
 array_rule(np.outer, "a, b", ("dout @ b", "a @ dout"), linear=(0, 1), kind=_unknown)
 array_rule(np.inner, "a, b", ("dout * b", "dout * a"), linear=(0, 1), kind=_unknown)
 array_rule(np.linalg.norm, "x", ("dout * x / out",), tangent="np.sum(x * d_x) / out", kind=lambda k, a: SCALAR)
-array_rule(np.linalg.det, "a", ("dout * out * np.linalg.inv(a).T",),
+array_rule(np.linalg.det, "a", ("dout * out * np.transpose(np.linalg.inv(a))",),
            tangent="out * np.trace(np.linalg.solve(a, d_a))", kind=lambda k, a: SCALAR)
-array_rule(np.linalg.inv, "a", ("-(out.T @ dout @ out.T)",), tangent="-(out @ d_a @ out)", kind=_same)
-array_rule(np.linalg.solve, "a, b", ("-np.linalg.solve(a.T, dout) @ out.T if np.ndim(out) == 2 else "
-                                     "-np.outer(np.linalg.solve(a.T, dout), out)", "np.linalg.solve(a.T, dout)"),
+array_rule(np.linalg.inv, "a", ("-(np.transpose(out) @ dout @ np.transpose(out))",), tangent="-(out @ d_a @ out)",
+           kind=_same)
+array_rule(np.linalg.solve, "a, b", ("-np.outer(np.linalg.solve(np.transpose(a), dout), out)",
+                                     "np.linalg.solve(np.transpose(a), dout)"),
            tangent="np.linalg.solve(a, d_b - d_a @ out)", kind=_unknown)
 
 # Arguments after the first that NumPy calls usually take by keyword, with their defaults: the
@@ -176,6 +175,7 @@ SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.pr
               np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.expand_dims: ("axis",),
               np.squeeze: ("axis",), np.reshape: ("shape",)}
 DEFAULTS = {"axis": None, "keepdims": False}
+REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min}  # (x, axis, keepdims), keepdims by keyword only
 # Attributes of arrays, as the functions that compute them.
 ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size}
 COUNTS = {np.shape, np.ndim, np.size}  # like len: no derivative, and no rule needed

@@ -258,10 +258,21 @@ def eliminate_common_subexpressions(stmts, merged=None):
     """Compute each distinct operation once; later copies read the first result.
 
     Reads are renamed as the pass goes, so duplicates of duplicates are found
-    in the same pass.
+    in the same pass.  Element reads and `len` of a list nothing appends to (or
+    pops from, or updates) count as operations too.
     """
-    _cse(stmts, {}, {}, ir.merged_names(stmts) if merged is None else merged)
+    changing = {n for s in ir.walk(stmts) if isinstance(s, (ast.Expr, ast.Assign)) and isinstance(s.value, ast.Call)
+                for n in ([ir.appended(s), ir.popped(s.value)] + ([s.value.args[0].id] if isinstance(s, ast.Expr)
+                          and s.value.args and isinstance(s.value.args[0], ast.Name) else []))}
+    _cse(stmts, {}, {}, (ir.merged_names(stmts) if merged is None else merged) | changing)
     return stmts
+
+
+def _reads_only(stmt):
+    """An element read, `len` or `sum`: pure unless the structure changes (then its name is merged)."""
+    return isinstance(stmt.value, ast.Subscript) and all(ir.is_atom(n) or isinstance(n, (ast.Slice, ast.Tuple))
+                                                         for n in [stmt.value.slice]) or \
+        ir.operation(stmt.value)[0] in (len, sum)
 
 
 def _cse(stmts, first, renamed, merged):
@@ -271,8 +282,8 @@ def _cse(stmts, first, renamed, merged):
             substitute_names(stmt, renamed)
         for block in ir.blocks(stmt):
             _cse(block, first, renamed, merged)
-        if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value) or not ir.is_pure(stmt) \
-                or any(n in merged for n in ir.names_used(stmt.value)):  # a value that changes (a loop's)
+        if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value) or not (ir.is_pure(stmt) or _reads_only(stmt)) \
+                or any(n in merged for n in ir.names_used(stmt.value)):  # a value that changes (a loop's, a list's)
             continue
         key = ir.key(stmt.value)
         if key in first:

@@ -68,7 +68,7 @@ _ALLOWED = (
     ast.BoolOp, ast.boolop,
     ast.Name, ast.Constant, ast.Attribute, ast.Tuple, ast.Load, ast.Store,
     ast.operator, ast.unaryop, ast.cmpop,
-    ast.Subscript, ast.List, ast.Dict, ast.ListComp, ast.GeneratorExp, ast.comprehension, ast.keyword,
+    ast.Subscript, ast.List, ast.Dict, ast.ListComp, ast.GeneratorExp, ast.comprehension, ast.keyword, ast.Slice,
 )
 _REFUSED = {
     ast.Try: "'try' statements are not supported; move the guarded code out of the function.",
@@ -90,7 +90,6 @@ _REFUSED = {
     ast.Set: "sets are not supported; use a list or separate variables.",
     ast.SetComp: "set comprehensions are not supported; use a list comprehension.",
     ast.DictComp: "dict comprehensions are not supported; build the dict with dict(...) or a literal.",
-    ast.Slice: "slices of lists are not supported yet; index the elements one by one.",
     ast.Starred: "starred expressions are not supported; pass arguments one by one.",
     ast.JoinedStr: "strings are not differentiable; remove the f-string.",
 }
@@ -249,8 +248,6 @@ def _fence(parsed):
         id(n.args[1]) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         and n.func.id == "add_at" and len(n.args) == 3}  # generated code updating a dict's adjoint
     for node in ast.walk(parsed.tree):
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
-            raise parsed.error(node, "indexing with several indices (x[i, j]) is not supported; write x[i][j].")
         if isinstance(node, ast.Dict) and None in node.keys:
             raise parsed.error(node, "'**' unpacking in a dict is not supported; write the keys out.")
         if isinstance(node, ast.FunctionDef) and node is not parsed.tree and (

@@ -64,10 +64,13 @@ def structure_operands(rhs):
     return None
 
 
-def substitute(template, params, args, out):
-    """Instantiate a derivative template: parameters -> argument atoms, `out` -> result."""
+def substitute(template, params, args, out, dout=None):
+    """Instantiate a derivative template: parameters -> argument atoms, `out` -> result
+    (`dout` -> the result's adjoint, in adjoint templates of array operations)."""
     mapping = dict(zip(params, args))
     mapping["out"] = ir.name(out)
+    if dout is not None:
+        mapping["dout"] = dout
 
     def fill(node):
         if isinstance(node, ast.Name):

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from . import __version__, ir
 from .emit import function_source, imports_used, module_source, readable
 from .errors import NonScalarOutputError, TranspileError, WrtError
+from .arrays import Arrays
 from .forward import forward
 from .normalize import normalize
+from .numpy_rules import result_kind
 from .optimize import optimize
 from .parse import parse
 from .reverse import reverse
+from .shapes import infer
 
 TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient", "jvp": "Jacobian-vector product",
           "vjp": "Vector-Jacobian product", "jacobian": "Jacobian columns"}
@@ -30,6 +33,7 @@ class Options:
     single: bool = False  # one gradient back rather than a tuple
     optimize: bool = True
     mode: str = "reverse"  # for grad and value_and_grad: "reverse" or "forward"
+    kinds: tuple = None  # kinds of the arguments (shapes.kind_of) the code is specialised to, for NumPy code
 
     def entry_name(self, func):
         return f"{self.kind}_{func.__name__}"
@@ -63,7 +67,11 @@ def _generate(func, options):
     floats = () if options.kind in ("jvp", "vjp") else wrt
     if options.optimize:  # merge duplicate primal values first, so each gets one adjoint
         body = optimize(body, namer, floats=floats)
-    stmts, result, extra = _differentiate(parsed, body, namer, wrt, options)
+    arrays = None
+    if options.kinds is not None:
+        kinds = dict(zip(parsed.params, options.kinds))
+        arrays = Arrays(infer(body, kinds, result_kind))
+    stmts, result, extra = _differentiate(parsed, body, namer, wrt, options, arrays)
     _check_callees_visible(parsed, stmts, extra)
     body = stmts + [ast.Return(value=result, lineno=body[-1].lineno)]
     if options.optimize:
@@ -82,7 +90,7 @@ def _generate(func, options):
                          imports_used(body))
 
 
-def _differentiate(parsed, body, namer, wrt, options):
+def _differentiate(parsed, body, namer, wrt, options, arrays=None):
     """(statements, returned expression, extra parameter names) for options.kind."""
     value = body[-1].value
     outputs = ir.returned_atoms(body[-1])
@@ -98,26 +106,26 @@ def _differentiate(parsed, body, namer, wrt, options):
             body = body[:-1] + [ir.assign(kept, value, body[-1].lineno), ast.Return(value=ir.name(kept))]
             value = ir.name(kept)
         if options.mode == "forward":
-            _check_numbers(parsed, body, wrt)
+            _check_numbers(parsed, body, wrt, arrays)
             directions = {None: {wrt[0]: one}} if len(wrt) == 1 else {p: {p: one} for p in wrt}
-            stmts, tangents = forward(parsed, body, namer, directions)
+            stmts, tangents = forward(parsed, body, namer, directions, arrays)
             gradients = [tangents[label][0] for label in directions]
         else:
-            stmts, gradients = reverse(parsed, body, namer, wrt, [one])
+            stmts, gradients = reverse(parsed, body, namer, wrt, [one], arrays)
         result = gradients[0] if options.single else _tuple(gradients)
         return stmts, (_tuple([value, result]) if options.kind == "value_and_grad" else result), []
     if options.kind == "jvp":
         seeds = {p: namer.fresh("d" + p) for p in wrt}
-        stmts, tangents = forward(parsed, body, namer, {None: {p: ir.name(t) for p, t in seeds.items()}})
+        stmts, tangents = forward(parsed, body, namer, {None: {p: ir.name(t) for p, t in seeds.items()}}, arrays)
         tangent = _tuple(tangents[None]) if isinstance(value, ast.Tuple) else tangents[None][0]
         return stmts, _tuple([value, tangent]), list(seeds.values())
     if options.kind == "vjp":
         cotangents = [namer.fresh("dout") for _ in outputs]
-        stmts, gradients = reverse(parsed, body, namer, wrt, [ir.name(c) for c in cotangents])
+        stmts, gradients = reverse(parsed, body, namer, wrt, [ir.name(c) for c in cotangents], arrays)
         return stmts, _tuple(gradients), cotangents
     # "jacobian": one forward direction per parameter in wrt, columns flattened
-    _check_numbers(parsed, body, wrt)
-    stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt})
+    _check_numbers(parsed, body, wrt, arrays)
+    stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt}, arrays)
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
 
 
@@ -136,11 +144,12 @@ def _integer_guard(function_name, wrt, structures=False):
     return guard
 
 
-def _check_numbers(parsed, body, wrt):
-    """Forward mode seeds each parameter in `wrt` with 1.0: refuse those holding structures."""
+def _check_numbers(parsed, body, wrt, arrays=None):
+    """Forward mode seeds each parameter in `wrt` with 1.0: refuse those holding structures or arrays."""
     indexed = sorted({n for s in ir.walk(body) for n in _containers_read(s)} & set(wrt))
+    indexed += [p for p in wrt if arrays is not None and arrays.is_array(p)]
     if indexed:
-        raise parsed.error(parsed.tree, f"'{indexed[0]}' holds a list, tuple or dict, and forward mode (used by "
+        raise parsed.error(parsed.tree, f"'{indexed[0]}' holds a list, tuple, dict or array, and forward mode (used by "
                                         "jacobian, hessian and mode='forward') takes one pass per number in it; "
                                         "use mode='reverse', transpile.vjp or transpile.jvp.", WrtError)
 

@@ -12,21 +12,25 @@ symbolic: a variable nobody differentiates through has none (no `0 * ...`).
 import ast
 import copy
 
+import numpy as np
+
 from . import ir
 from .naming import derivative_name
 from .normalize import Builder, source_line
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
 from .rules import LINEAR_HELPERS
+from .shapes import SCALAR, Array
 
 
-def reverse(parsed, body, namer, wrt, seeds):
+def reverse(parsed, body, namer, wrt, seeds, arrays=None):
     """The backward sweep: returns (statements, gradients).
 
     `body` is the normalized primal (ending in its return), `wrt` a tuple of
     parameter names, `seeds` one adjoint atom per returned value (1.0 for a
-    gradient, a cotangent parameter for a pullback).  `statements` are the
-    primal followed by the sweep; `gradients` holds one atom per name in `wrt`.
+    gradient, a cotangent parameter for a pullback), `arrays` an `arrays.Arrays`
+    for code specialised to NumPy arguments.  `statements` are the primal
+    followed by the sweep; `gradients` holds one atom per name in `wrt`.
     """
     *primal, ret = body
     for stmt in ir.walk(primal):
@@ -36,7 +40,7 @@ def reverse(parsed, body, namer, wrt, seeds):
                 stmt, "reverse mode over a generated gradient that keeps a tape or updates lists is not "
                       "supported; take second derivatives with transpile.hessian or mode='forward'.")
     primal = _record(primal, namer)
-    sweep = _Sweep(parsed, namer, active_names(parsed, primal, wrt), primal)
+    sweep = _Sweep(parsed, namer, active_names(parsed, primal, wrt), primal, arrays)
     adjoint = {}
     for output, seed in zip(ir.returned_atoms(ret), seeds):
         if isinstance(output, ast.Name) and output.id in sweep.active:
@@ -53,6 +57,13 @@ def reverse(parsed, body, namer, wrt, seeds):
         gradient = adjoint.get(p) or sweep.builder.atom(sweep.zero(p))
         if p in sweep.structured:  # a mirror: tuples where the argument has tuples
             gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p)))
+        elif arrays is not None:  # a float for a float (not a NumPy scalar), float32 for float32
+            kind = arrays.kinds.get(p)
+            if kind == SCALAR:
+                gradient = sweep.builder.atom(ast.Call(func=ir.name("float"), args=[gradient], keywords=[]))
+            elif isinstance(kind, Array) and kind.dtype != "d":
+                dtype = ast.parse(f"np.{np.dtype(kind.dtype).name}", mode="eval").body
+                gradient = sweep.builder.atom(_call("np.asarray", gradient, dtype=dtype))
         gradients.append(gradient)
     return _without_unread_tapes(primal, sweep.builder.stmts) + sweep.builder.stmts, gradients
 
@@ -60,6 +71,11 @@ def reverse(parsed, body, namer, wrt, seeds):
 def _runtime(helper, *args):
     """A call of a `transpile.runtime` helper."""
     return ast.Call(func=ir.name(helper), args=list(args), keywords=[])
+
+
+def _call(spelled, *args, **keywords):
+    return ast.Call(func=ast.parse(spelled, mode="eval").body, args=list(args),
+                    keywords=[ast.keyword(arg=k, value=v) for k, v in keywords.items()])
 
 
 def _tape(stmt):
@@ -112,6 +128,14 @@ def _record(stmts, namer):
     return out
 
 
+def _check_list_index(parsed, stmt):
+    """Slices and several indices are for arrays; a list or dict takes one index."""
+    if isinstance(stmt.value, ast.Subscript) and isinstance(stmt.value.slice, (ast.Slice, ast.Tuple)):
+        raise (getattr(stmt, "source", None) or parsed).error(
+            stmt, "slices and several indices (x[1:], x[i, j]) are for NumPy arrays; index a list element by "
+                  "element (xs[i], m[i][j]).")
+
+
 def _replayable(body):
     """`body` without appends to lists it did not create: a backward pass recomputes the values
     of its pass, but those lists already hold everything the loop appended."""
@@ -136,13 +160,17 @@ def _replayable(body):
 
 
 class _Sweep:
-    def __init__(self, parsed, namer, active, primal):
-        self.parsed, self.namer, self.active = parsed, namer, active
+    def __init__(self, parsed, namer, active, primal, arrays=None):
+        self.parsed, self.namer, self.active, self.arrays = parsed, namer, active, arrays
         self.structured = structured_names(primal)
+        if arrays is not None:  # arrays and numbers are not lists
+            self.structured -= {n for n, k in arrays.kinds.items() if isinstance(k, Array) or k == SCALAR}
         self.builder = Builder(namer)
 
     def zero(self, var):
-        """The zero adjoint of `var`: 0.0, or a mirror of zeros for a (possible) structure."""
+        """The zero adjoint of `var`: 0.0, zeros shaped like an array, or a mirror of zeros for a structure."""
+        if self.arrays is not None and self.arrays.is_array(var):
+            return self.arrays.zero(var)
         return ir.const(0.0) if var not in self.structured else _runtime("zeros_like", ir.name(var))
 
     def add(self, adjoint, var, term, negative=False):
@@ -180,6 +208,7 @@ class _Sweep:
         if not isinstance(stmt, ast.Assign) or structure_operands(stmt.value) is None:
             return False
         result, value = ir.target(stmt), stmt.value
+        _check_list_index(self.parsed, stmt)
         if result not in adjoint:
             return True
         dresult = adjoint.pop(result)
@@ -219,6 +248,12 @@ class _Sweep:
                 self.builder.stmts.append(ir.comment(f"grad of: {source_line(self.parsed, stmt)}"))
                 commented_line = stmt.lineno
             self.builder.lineno = stmt.lineno
+            arrays = self.arrays
+            if arrays is not None and isinstance(stmt, ast.Assign) and (arrays.indexed(stmt) or arrays.array_rule(stmt)):
+                dresult = adjoint.pop(ir.target(stmt))
+                for var, term in arrays.adjoints(stmt, dresult, self.active.__contains__).items():
+                    self.add(adjoint, var, term)
+                continue
             if self._structure(stmt, adjoint):
                 continue
             result = ir.target(stmt)
@@ -226,9 +261,14 @@ class _Sweep:
             if isinstance(stmt.value, ast.Name) and result in self.structured:  # a copy of a structure
                 self.add(adjoint, stmt.value.id, dresult)
                 continue
+            func, args = ir.operation(stmt.value)
             for var, partial in partials_of(self.parsed, stmt, self.active.__contains__).items():
                 negative, magnitude = split_sign(partial)
-                self.add(adjoint, var, ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), negative)
+                term = ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult)
+                if arrays is not None:
+                    magnitude = arrays.numpy_partial(func, magnitude, args)
+                    term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), var, result)
+                self.add(adjoint, var, term, negative)
 
     def _branch(self, stmt, adjoint):
         """The same `if`, each branch swept backwards; adjoints that differ are merged."""
@@ -272,6 +312,8 @@ class _Sweep:
         replay, renamed = _renamed_copy(stmt.replay, set(carried), namer)
         self.active |= {new for old, new in renamed.items() if old in self.active}
         self.structured |= {new for old, new in renamed.items() if old in self.structured}
+        if self.arrays is not None:
+            self.arrays.renamed(renamed)
         inner = {name: ir.name(variable) for name, variable in loop_adjoint.items()}
 
         def one_pass():

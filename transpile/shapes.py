@@ -92,7 +92,7 @@ def infer(stmts, kinds, rules_kind):
             if ir.is_atom(value):
                 result = kind(value)
             elif isinstance(value, ast.Subscript):
-                result = _indexed(kind(value.value))
+                result = _indexed(kind(value.value), value.slice, kind)
             elif func is None:
                 result = OTHER if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) else None
             else:
@@ -107,7 +107,26 @@ def infer(stmts, kinds, rules_kind):
     return known
 
 
-def _indexed(kind):
-    if kind == OTHER:
+def _indexed(base, index, kind):
+    """The kind of `base[index]`: ints drop an axis, slices keep one (assumed not to shrink to
+    length 1 unless it had length 1), `None` adds one; arrays as indices are left to run time."""
+    if not isinstance(base, Array):
         return None  # an element of a list: a number or a structure
-    return None  # indexing an array: the index decides (left to run time)
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    axis, ndim, ones = 0, 0, set()
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            if axis in base.ones:
+                ones.add(ndim)
+            axis, ndim = axis + 1, ndim + 1
+        elif isinstance(part, ast.Constant) and part.value is None:
+            ones.add(ndim)
+            ndim += 1
+        elif kind(part) == SCALAR and not (isinstance(part, ast.Constant) and isinstance(part.value, bool)):
+            axis += 1
+        else:
+            return None
+    if axis > base.ndim:
+        return None
+    ones |= {ndim + a - axis for a in base.ones if a >= axis}
+    return Array(ndim + base.ndim - axis, frozenset(ones), base.dtype)

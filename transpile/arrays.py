@@ -1,0 +1,144 @@
+"""What both sweeps need to know about arrays, given the kinds of the values (`shapes`).
+
+Elementwise operations keep the partials of the table (with `math.*` read as
+`np.*`); an adjoint of a broadcast operand is summed back to its shape, and a
+tangent is broadcast to its value's shape, where the kinds say so.  Array
+operations (reductions, `@`, reshapes, indexing) use their adjoint templates
+and are linear or have a tangent template.
+"""
+
+import ast
+import copy
+
+from . import ir, numpy_rules, rules
+from .partials import substitute
+from .shapes import OTHER, SCALAR, Array, broadcast, reduced_axes
+
+
+def _call(spelled, *args, **keywords):
+    return ast.Call(func=ast.parse(spelled, mode="eval").body, args=list(args),
+                    keywords=[ast.keyword(arg=k, value=v) for k, v in keywords.items()])
+
+
+class Arrays:
+    """The kinds of one function's values and the array-aware pieces of its sweeps."""
+
+    def __init__(self, kinds):
+        self.kinds = kinds  # name -> kind (None: unknown)
+
+    def kind(self, atom):
+        if isinstance(atom, ast.Name):
+            return self.kinds.get(atom.id)
+        return SCALAR if isinstance(atom.value, (int, float)) else OTHER
+
+    def renamed(self, mapping):
+        """Kinds for the fresh names of a replayed loop body."""
+        for old, new in mapping.items():
+            self.kinds.setdefault(new, self.kinds.get(old))
+
+    def is_array(self, name):
+        return isinstance(self.kinds.get(name), Array)
+
+    def zero(self, var):
+        """A zero adjoint or tangent for `var`: zeros of its shape and dtype for an array."""
+        return _call("np.zeros_like", ir.name(var)) if self.is_array(var) else ir.const(0.0)
+
+    def array_rule(self, stmt):
+        """The array-operation rule of `stmt` (a reduction, `@`, ...), or None (elementwise, or none)."""
+        func, args = ir.operation(stmt.value)
+        rule = rules.rule_for(func, len(args)) if func is not None else None
+        return rule if rule is not None and rule.adjoints is not None else None
+
+    def indexed(self, stmt):
+        """Whether `stmt` reads an element or slice of an array."""
+        return isinstance(stmt.value, ast.Subscript) and isinstance(self.kind(stmt.value.value), Array)
+
+    def adjoints(self, stmt, dresult, is_active):
+        """{argument name: adjoint term} of an array operation or an array read, for reverse mode."""
+        value = stmt.value
+        if isinstance(value, ast.Subscript):
+            return {value.value.id: _call("scatter_add", dresult, value.value, index_value(value.slice))}
+        func, args = ir.operation(value)
+        rule = rules.rule_for(func, len(args))
+        by_kind = numpy_rules.ADJOINTS_BY_KIND.get(func)
+        templates = [rules._template(t, rule.params) for t in by_kind([self.kind(a) for a in args])] \
+            if by_kind else rule.adjoints
+        found = {}
+        for arg, template in zip(args, templates):
+            if template is None or not isinstance(arg, ast.Name) or not is_active(arg.id):
+                continue
+            term = substitute(template, rule.params, args, ir.target(stmt), dout=dresult)
+            found[arg.id] = term if arg.id not in found else ast.BinOp(left=found[arg.id], op=ast.Add(), right=term)
+        return found
+
+    def tangent(self, stmt, known):
+        """The tangent of an array operation or read from the tangents `known` (name -> atom), or None."""
+        value = stmt.value
+        if isinstance(value, ast.Subscript):
+            base = value.value.id
+            return ast.Subscript(value=known[base], slice=value.slice, ctx=ast.Load()) if base in known else None
+        func, args = ir.operation(value)
+        rule = rules.rule_for(func, len(args))
+        if rule.tangent is not None:
+            if not any(isinstance(a, ast.Name) and a.id in known for a in args):
+                return None
+            differentials = [known.get(a.id, ir.const(0.0)) if isinstance(a, ast.Name) else ir.const(0.0)
+                             for a in args]
+            return substitute(rule.tangent, rule.params + tuple("d_" + p for p in rule.params), args + differentials,
+                              ir.target(stmt))
+        total = None
+        for position in rule.linear:  # linear in each: the operation applied to that tangent
+            arg = args[position]
+            if isinstance(arg, ast.Name) and arg.id in known:
+                term = ir.build(func, [known[arg.id] if i == position else a for i, a in enumerate(args)])
+                total = term if total is None else ast.BinOp(left=total, op=ast.Add(), right=term)
+        return total
+
+    def reduced(self, term, var, result):
+        """`term` (shaped like `result`) summed over the axes `var` was broadcast along."""
+        axes = reduced_axes(self.kinds.get(var), self.kinds.get(result))
+        if axes is None:
+            return _call("unbroadcast", term, ir.name(var))
+        if axes == "all":
+            return _call("np.sum", term) if isinstance(self.kinds.get(result), Array) else term
+        lead, kept = axes
+        if lead:
+            term = _call("np.sum", term, axis=_tuple(lead))
+        if kept:
+            term = _call("np.sum", term, axis=_tuple(kept), keepdims=ir.const(True))
+        return term
+
+    def broadcast_tangent(self, total, names, result):
+        """`total` (over `names`) broadcast to `result`'s shape unless the kinds show it has it."""
+        result_kind = self.kinds.get(result)
+        if result_kind == SCALAR or (isinstance(result_kind, Array)
+                                     and broadcast([self.kinds.get(n) for n in names]) == result_kind):
+            return total
+        return _call("np.broadcast_to", total, _call("np.shape", ir.name(result)))
+
+    def numpy_partial(self, func, partial, args):
+        """A scalar rule's partial, made to work on arrays (`math.log` -> `np.log`)."""
+        if not any(isinstance(self.kind(a), Array) or self.kind(a) is None for a in args):
+            return partial
+        if func is abs:  # sign(x), written for arrays
+            return _call("np.sign", args[0])
+        partial = copy.deepcopy(partial)
+        for node in ast.walk(partial):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":
+                node.value.id = "np"
+        return partial
+
+
+def _tuple(values):
+    """An axis argument: `0`, or `(0, 2)`."""
+    return ir.const(values[0]) if len(values) == 1 else ast.Tuple(elts=[ir.const(v) for v in values], ctx=ast.Load())
+
+
+def index_value(index):
+    """An index written as a value: `1:, i` as `(slice(1, None, None), i)`."""
+    if isinstance(index, ast.Slice):
+        return ast.Call(func=ir.name("slice"), args=[getattr(index, f) or ir.const(None)
+                                                    for f in ("lower", "upper", "step")], keywords=[])
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[index_value(e) for e in index.elts], ctx=ast.Load())
+    return index
