@@ -56,6 +56,10 @@ def _transform(func, kind, wrt, optimize=True, mode="reverse", kinds=None):
     """
     if hasattr(func, "__wrapped__") and hasattr(func, "cache_info"):  # functools.cache: the function it wraps
         func = inspect.unwrap(func)
+    if isinstance(func, Specialized) and kinds is not None:  # a NumPy derivative, differentiated again
+        func = func.specialize(kinds[:func.count])
+    elif isinstance(func, Specialized):
+        return Specialized(func, kind, wrt, optimize, mode), None
     if kinds is None and uses_numpy(func):
         parse(func)  # what can be refused before seeing the arguments is refused now
         _resolve_wrt(func, wrt)
@@ -117,22 +121,27 @@ class Specialized:
 
     def __init__(self, func, kind, wrt, optimize, mode):
         self.func, self.kind, self.wrt, self.optimize, self.mode = func, kind, wrt, optimize, mode
-        self.count = func.__code__.co_argcount
+        self.count = func.count if isinstance(func, Specialized) else func.__code__.co_argcount
         self.by_kinds = {}
-        functools.update_wrapper(self, func)
+        functools.update_wrapper(self, func, updated=())  # (not func's __dict__: a Specialized has state)
+        self.__code__, self.__defaults__ = func.__code__, func.__defaults__  # f's parameters (grad keeps them)
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != self.count:
+        if (kwargs or len(args) != self.count) and self.kind not in ("jvp", "vjp"):  # those take more
             bound = inspect.signature(self.func).bind(*args, **kwargs)
             bound.apply_defaults()
             args, kwargs = bound.args, bound.kwargs
-        kinds = tuple(map(kind_of, args))
+        return self.specialize(tuple(map(kind_of, args)), args)(*args, **kwargs)
+
+    def specialize(self, kinds, args=None):
+        """The generated function for arguments of `kinds`."""
         generated = self.by_kinds.get(kinds)
         if generated is None:
-            self.check(args)
+            if args is not None:
+                self.check(args)
             generated = self.by_kinds[kinds] = _transform(self.func, self.kind, self.wrt, self.optimize, self.mode,
                                                           kinds)[0]
-        return generated(*args, **kwargs)
+        return generated
 
     def source(self, *args):
         """The generated source for arguments like `args`."""
@@ -142,6 +151,8 @@ class Specialized:
         """Integer arrays have no gradient (as ints have none)."""
         import numpy
 
+        if isinstance(self.func, Specialized):
+            return
         positions, _ = _resolve_wrt(self.func, self.wrt)
         for position in positions if self.kind in ("grad", "value_and_grad") else ():
             value = args[position] if position < len(args) else None

@@ -332,13 +332,14 @@ class _NumpyKeywords(ast.NodeTransformer):
         return node
 
 
-def readable(stmts, namer, params, preferred=(), floats=()):
+def readable(stmts, namer, params, preferred=(), floats=(), arrays=False):
     """Apply the readability passes.
 
     They change no value, except that `tidy` may reassociate products in
     derivative code (never in statements marked `exact`, which compute f).
     `preferred` holds, per returned atom, the name it should carry if it ends
-    up a temporary (see `name_results`); `floats` the parameters assumed floats.
+    up a temporary (see `name_results`); `floats` the parameters assumed floats;
+    `arrays` whether the code handles NumPy arrays (then nothing is written `+=`).
     """
     returned = ir.names_used(stmts[-1])
     stmts = rename_temporaries(stmts, namer, keep=returned)
@@ -349,7 +350,9 @@ def readable(stmts, namer, params, preferred=(), floats=()):
             stmt.value = tidy(stmt.value, floats)
     stmts = coalesce_versions(stmts, namer, params)
     stmts = name_results(stmts, preferred, namer, params)
-    return drop_empty_comments(augmented(returned_conversions(drop_self_copies(stmts))))
+    stmts = returned_conversions(drop_self_copies(stmts))
+    # `a += b` would update an array in place (maybe the caller's, or one another name shares)
+    return drop_empty_comments(stmts if arrays else augmented(stmts))
 
 
 class _SpellNegatives(ast.NodeTransformer):

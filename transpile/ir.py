@@ -116,6 +116,8 @@ def callee(call):
         return rules.CALLABLES.get(func.id)
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         return rules.CALLABLES.get(f"{func.value.id}.{func.attr}")
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):  # np.linalg.det
+        return rules.CALLABLES.get(ast.unparse(func))
     return None
 
 

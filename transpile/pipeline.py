@@ -20,7 +20,7 @@ from .numpy_rules import result_kind
 from .optimize import optimize
 from .parse import parse
 from .reverse import reverse
-from .shapes import infer
+from .shapes import OTHER, infer
 
 TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient", "jvp": "Jacobian-vector product",
           "vjp": "Vector-Jacobian product", "jacobian": "Jacobian columns"}
@@ -61,7 +61,10 @@ def _generate(func, options):
     parsed = parse(func)
     wrt = tuple(parsed.params[i] for i in options.wrt)
     body, namer = normalize(parsed)
-    _check_structure_arithmetic(parsed, body)
+    numbers = set()
+    if options.kinds is not None:  # arrays are indexed and take part in arithmetic
+        numbers = {p for p, k in zip(parsed.params, options.kinds) if k != OTHER}
+    _check_structure_arithmetic(parsed, body, numbers)
     ir.mark_exact(body)
     # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
     floats = () if options.kind in ("jvp", "vjp") else wrt
@@ -77,7 +80,7 @@ def _generate(func, options):
     if options.optimize:
         preferred = _result_names(body[-1], wrt, options)
         body = optimize(body, namer, floats=floats)
-        body = readable(body, namer, parsed.params + extra, preferred, floats=floats)
+        body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
     if options.kind in ("grad", "value_and_grad"):
         body = _integer_guard(parsed.name, wrt, structures=options.mode == "forward") + body
     wrt_text = wrt[0] if options.single else "(" + ", ".join(wrt) + ")"
@@ -154,11 +157,12 @@ def _check_numbers(parsed, body, wrt, arrays=None):
                                         "use mode='reverse', transpile.vjp or transpile.jvp.", WrtError)
 
 
-def _check_structure_arithmetic(parsed, body):
-    """`xs + ys` on lists concatenates and `xs * 2` repeats: neither is differentiated."""
+def _check_structure_arithmetic(parsed, body, numbers=()):
+    """`xs + ys` on lists concatenates and `xs * 2` repeats: neither is differentiated.
+    (`numbers`: parameters known to be arrays or numbers, which may be indexed.)"""
     built = {ir.target(s) for s in ir.assignments(body) if isinstance(s.value, (ast.List, ast.Tuple, ast.Dict))}
     for stmt in ir.walk(body):
-        built.update(_containers_read(stmt))
+        built.update(n for n in _containers_read(stmt) if n not in numbers)
         if ir.appended(stmt):
             built.add(ir.appended(stmt))
     for stmt in ir.assignments(body):

@@ -62,7 +62,7 @@ def reverse(parsed, body, namer, wrt, seeds, arrays=None):
             if kind == SCALAR:
                 gradient = sweep.builder.atom(ast.Call(func=ir.name("float"), args=[gradient], keywords=[]))
             elif isinstance(kind, Array) and kind.dtype != "d":
-                dtype = ast.parse(f"np.{np.dtype(kind.dtype).name}", mode="eval").body
+                dtype = ir.const(np.dtype(kind.dtype).name)
                 gradient = sweep.builder.atom(_call("np.asarray", gradient, dtype=dtype))
         gradients.append(gradient)
     return _without_unread_tapes(primal, sweep.builder.stmts) + sweep.builder.stmts, gradients

@@ -1,0 +1,103 @@
+"""NumPy functions for tests/test_numpy.py, each with the argument shapes to check it at.
+
+`CASES` holds (function, argument shapes, positions to differentiate); a shape
+of None means a Python float, a tuple of ints an array of that shape (size-1
+axes and different ranks exercise broadcasting).  Values are drawn in
+[0.2, 1.2] so that logs, square roots and quotients are smooth.
+"""
+
+import numpy as np
+from numpy import exp as np_exp
+
+
+def elementwise(x, y):
+    return np.sum(np.sin(x) * np.cos(y) + np.tanh(x * y) + np.exp(-x) * np.log(y) + np.sqrt(x + y))
+
+
+def more_elementwise(x):
+    return np.sum(np.arctan(x) + np.arcsin(x / 2) + np.arccos(x / 3) + np.sinh(x) + np.cosh(x) + np.expm1(x)
+                  + np.log1p(x) + np.log2(x) + np.log10(x) + np.square(x) + np.abs(x - 0.7) + np.reciprocal(x)
+                  + np.negative(x) + np.power(x, 1.5) + np.tan(x / 2) + np.arctan2(x, 0.5 + x))
+
+
+def broadcasting(a, b, c):
+    return np.sum((a + b) * c - a / (b + 2.0))
+
+
+def scalar_times_array(s, x):
+    return np.sum(s * x * x) + s * s
+
+
+def matmul_2d(w, x):
+    return np.sum(np.tanh(x @ w))
+
+
+def matmul_mixed(m, v):
+    return np.dot(v, m @ v) + np.inner(v, v) + np.sum(np.outer(v, v) * m)
+
+
+def reductions(x):
+    return np.sum(np.mean(x, axis=0) ** 2) + np.sum(np.sum(x, axis=1, keepdims=True) * x) + np.prod(x[0]) \
+        + np.max(x) + np.sum(np.min(x, axis=1))
+
+
+def methods_and_shapes(x):
+    y = x.T.reshape(-1)
+    z = np.expand_dims(x.sum(axis=0), 0)
+    return np.sum(y * y) + np.sum(np.squeeze(z) ** 3) + x.mean() + np.sum(np.transpose(x) * 2.0)
+
+
+def maxima_and_clips(x, y):
+    return np.sum(np.maximum(x, y) + np.minimum(x, 0.6) + np.clip(x, 0.4, 0.9) + np.where(x > y, x * y, y))
+
+
+def indexing(x):
+    return np.sum(x[1:] * x[:-1]) + x[0, 1] * x[-1, -1] + np.sum(x[:, 0] ** 2) + np.sum(x[::2, None, 1])
+
+
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np_exp(x - m)))
+
+
+def mlp_loss(w1, b1, w2, x, y):
+    h = np.tanh(x @ w1 + b1)
+    return np.mean((h @ w2 - y) ** 2)
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def linear_algebra(a, b):
+    a = a + 3.0 * np.eye(3)  # well conditioned
+    return np.linalg.det(a) + np.sum(np.linalg.inv(a) * 0.3) + np.sum(np.linalg.solve(a, b)) + np.linalg.norm(b)
+
+
+def loops_over_rows(x, w):
+    total = 0.0
+    for row in x:
+        total = total + np.sum(np.sin(row * w))
+    if np.sum(x) > 1.0:
+        total = total * 2.0
+    return total
+
+
+CASES = [
+    (elementwise, ((3, 4), (3, 4)), (0, 1)),
+    (more_elementwise, ((5,),), (0,)),
+    (broadcasting, ((3, 1), (4,), (2, 3, 4)), (0, 1, 2)),
+    (broadcasting, ((1, 4), None, (3, 4)), (0, 1, 2)),
+    (scalar_times_array, (None, (2, 3)), (0, 1)),
+    (matmul_2d, ((4, 3), (5, 4)), (0, 1)),
+    (matmul_mixed, ((3, 3), (3,)), (0, 1)),
+    (reductions, ((3, 4),), (0,)),
+    (methods_and_shapes, ((2, 3),), (0,)),
+    (maxima_and_clips, ((6,), (6,)), (0, 1)),
+    (indexing, ((4, 3),), (0,)),
+    (logsumexp, ((7,),), (0,)),
+    (mlp_loss, ((5, 4), (4,), (4, 3), (8, 5), (8, 3)), (0, 1, 2)),
+    (rosenbrock, ((6,),), (0,)),
+    (linear_algebra, ((3, 3), (3,)), (0, 1)),
+    (loops_over_rows, ((3, 2), (2,)), (0, 1)),
+]

@@ -1,0 +1,154 @@
+"""NumPy: every rule against central differences (random shapes, broadcasting, size-1 axes), the
+elementwise ones against SymPy, dtypes, refusals, and code specialised to argument kinds."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import transpile as tp
+from transpile import numpy_rules, rules, symbolic
+
+from . import array_functions
+
+
+def arguments(shapes, seed=0, dtype=float):
+    rng = np.random.default_rng(seed)
+    return [float(rng.uniform(0.2, 1.2)) if s is None else rng.uniform(0.2, 1.2, size=s).astype(dtype)
+            for s in shapes]
+
+
+def numeric_gradient(f, args, position, h=1e-6):
+    """Central differences at every entry of args[position] (a float or a float64 array)."""
+    x = np.asarray(args[position], dtype=float)
+    gradient = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        moved = []
+        for step in (h, -h):
+            changed = x.copy()
+            changed[index] += step
+            values = list(args)
+            values[position] = changed if x.shape else float(changed)
+            moved.append(f(*values))
+        gradient[index] = (moved[0] - moved[1]) / (2 * h)
+    return gradient
+
+
+def case_id(case):
+    func, shapes, _ = case
+    return f"{func.__name__}-{'-'.join('s' if s is None else 'x'.join(map(str, s)) for s in shapes)}"
+
+
+@pytest.mark.parametrize("case", array_functions.CASES, ids=case_id)
+def test_reverse_mode_matches_differences(case):
+    func, shapes, wrt = case
+    args = arguments(shapes)
+    given = copy.deepcopy(args)
+    value, gradients = tp.value_and_grad(func, wrt=wrt)(*given)
+    assert value == func(*args)
+    for position, gradient in zip(wrt, gradients):
+        expected = numeric_gradient(func, args, position)
+        if shapes[position] is None:
+            assert type(gradient) is float
+        else:
+            assert gradient.shape == expected.shape and gradient.dtype == np.float64
+        np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+    for a, b in zip(given, args):  # the arguments are not changed
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("case", array_functions.CASES, ids=case_id)
+def test_jvp_and_vjp_agree_with_differences_along_a_direction(case):
+    func, shapes, _ = case
+    args = arguments(shapes)
+    directions = arguments(shapes, seed=1)
+    h = 1e-6
+    moved = [[a + sign * h * d for a, d in zip(args, directions)] for sign in (1, -1)]
+    expected = (func(*moved[0]) - func(*moved[1])) / (2 * h)
+    value, derivative = tp.jvp(func, tuple(args), tuple(directions))
+    assert value == func(*args)
+    assert derivative == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    _, pullback = tp.vjp(func, *args)
+    adjoints = pullback(1.0)
+    assert sum(float(np.sum(a * d)) for a, d in zip(adjoints, directions)) == pytest.approx(derivative, rel=1e-9)
+
+
+ELEMENTWISE_TWINS = {np.sin: math.sin, np.cos: math.cos, np.tan: math.tan, np.arcsin: math.asin,
+                     np.arccos: math.acos, np.arctan: math.atan, np.arctan2: math.atan2, np.sinh: math.sinh,
+                     np.cosh: math.cosh, np.tanh: math.tanh, np.exp: math.exp, np.expm1: math.expm1,
+                     np.log: math.log, np.log1p: math.log1p, np.log2: math.log2, np.log10: math.log10,
+                     np.sqrt: math.sqrt, np.power: math.pow, np.abs: abs, np.absolute: abs}
+
+
+@pytest.mark.parametrize("func", sorted(ELEMENTWISE_TWINS, key=lambda f: f.__name__), ids=lambda f: f.__name__)
+def test_elementwise_partials_match_sympy(func):
+    """Each partial, evaluated with NumPy, equals SymPy's derivative of the same function."""
+    rule = rules.rule_for(func, len(rules.rule_for(func, 2).params) if rules.rule_for(func, 2) else 1)
+    params = rule.params
+    symbols = symbolic.symbols_for(params)
+    exact = symbolic.builder(ELEMENTWISE_TWINS[func])(*[symbols[p] for p in params])
+    rng = np.random.default_rng(len(params))
+    for _ in range(5):
+        values = [float(rng.uniform(0.2, 0.9)) for _ in params]
+        out = func(*values)
+        for param, partial in zip(params, rule.partials):
+            scope = {"np": np, "out": out, **dict(zip(params, values))}
+            got = float(eval(compile(__import__("ast").Expression(body=partial), "<partial>", "eval"), scope))
+            want = symbolic.evaluate(symbolic.diff(exact, symbols[param]), dict(zip(symbols.values(), values)))
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-12), (func.__name__, param, values)
+
+
+def test_every_elementwise_numpy_rule_is_checked_against_sympy():
+    elementwise = {f for (f, _), r in rules.RULES.items() if f in numpy_rules.NUMPY_FUNCTIONS and r.elementwise
+                   and r.differentiable}
+    unchecked = elementwise - set(ELEMENTWISE_TWINS) - {np.square, np.reciprocal, np.negative, np.maximum,
+                                                        np.minimum, np.where, np.clip}
+    assert not unchecked, f"add a SymPy twin for {sorted(f.__name__ for f in unchecked)}"
+
+
+def test_float32_in_float32_out():
+    args = arguments(((5, 4), (4,), (4, 3), (8, 5), (8, 3)), dtype=np.float32)
+    gradients = tp.grad(array_functions.mlp_loss, wrt=(0, 1, 2))(*args)
+    assert [g.dtype for g in gradients] == [np.float32] * 3
+    expected = tp.grad(array_functions.mlp_loss, wrt=(0, 1, 2))(*[a.astype(float) for a in args])
+    for g, e in zip(gradients, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_integer_arrays_have_no_gradient():
+    with pytest.raises(tp.TranspileError, match="int"):
+        tp.grad(array_functions.logsumexp)(np.arange(3))
+
+
+def test_forward_mode_gradient_of_an_array_is_refused():
+    with pytest.raises(tp.TranspileError, match="reverse"):
+        tp.grad(array_functions.logsumexp, mode="forward")(np.ones(3))
+
+
+def test_code_is_specialised_to_argument_kinds():
+    gradient = tp.grad(array_functions.broadcasting, wrt=(0, 1, 2))
+    for shapes in (((3, 1), (4,), (2, 3, 4)), ((2, 3, 4), (3, 4), (1,)), (None, None, None)):
+        args = arguments(shapes)
+        for position, g in zip(range(3), gradient(*args)):
+            np.testing.assert_allclose(g, numeric_gradient(array_functions.broadcasting, args, position),
+                                       rtol=1e-5, atol=1e-6)
+    assert len(gradient.by_kinds) == 3
+
+
+def test_generated_source_reads_like_a_backward_pass():
+    args = arguments(((5, 4), (4,), (4, 3), (8, 5), (8, 3)))
+    text = tp.source(array_functions.mlp_loss, wrt=(0, 1, 2), args=args)
+    assert "x.T @" in text and "np.sum(" in text and "axis=0" in text
+    with pytest.raises(tp.TranspileError, match="example arguments"):
+        tp.source(array_functions.mlp_loss, wrt=(0, 1, 2))
+
+
+def test_hessian_vector_product_through_numpy():
+    def hvp(x, v):
+        return tp.jvp(tp.grad(array_functions.logsumexp), (x,), (v,))[1]
+
+    x, v = np.array([0.1, 0.5, -0.3]), np.array([1.0, 0.0, 2.0])
+    p = np.exp(x - np.max(x))
+    p /= p.sum()
+    np.testing.assert_allclose(hvp(x, v), p * v - p * (p @ v), rtol=1e-9)
