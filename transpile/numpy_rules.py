@@ -169,6 +169,18 @@ array_rule(np.linalg.solve, "a, b", ("-np.outer(np.linalg.solve(np.transpose(a),
                                      "np.linalg.solve(np.transpose(a), dout)"),
            tangent="np.linalg.solve(a, d_b - d_a @ out)", kind=_unknown)
 
+# The helpers of generated code, so that it can be differentiated again (second order).
+_spell(np.broadcast_to, "np.broadcast_to")
+array_rule(np.broadcast_to, "x, shape", ("unbroadcast(dout, x)", None), linear=(0,), kind=_unknown)
+array_rule(array_runtime.expand_to, "dout, x, axis, keepdims",
+           ("np.sum(dout, axis=axis, keepdims=keepdims)", None, None, None), linear=(0,),
+           kind=lambda kinds, args: kinds[1])
+array_rule(array_runtime.unbroadcast, "term, x", ("np.broadcast_to(dout, np.shape(term))", None), linear=(0,),
+           kind=lambda kinds, args: kinds[1])
+array_rule(array_runtime.scatter_add, "dout, x, index", ("dout[index]", None, None), linear=(0,),
+           kind=lambda kinds, args: kinds[1])
+nondifferentiable(array_runtime.extreme_weights, 4)
+
 # Arguments after the first that NumPy calls usually take by keyword, with their defaults: the
 # normalizer passes them by position so every call in the normalized body is `f(ATOM, ...)`.
 SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.prod: ("axis", "keepdims"),
