@@ -207,4 +207,4 @@ def result_kind(func, kinds, args):
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
 NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
-    operator.matmul}
+    operator.matmul} | {getattr(array_runtime, name) for name in array_runtime.__all__}
