@@ -83,6 +83,17 @@ def loops_over_rows(x, w):
     return total
 
 
+def builds_arrays(x, y):
+    v = np.array([x * y, x + y, np.sin(x)])
+    s = np.stack([v, v * v], axis=1)
+    c = np.concatenate([v, s[:, 0] * 2.0])
+    return np.sum(s * s) + np.sum(c ** 3)
+
+
+def stacks_arrays(a, b):
+    return np.sum(np.stack([a, b * a]) ** 2) + np.sum(np.concatenate([a, b], axis=0) * 0.5)
+
+
 CASES = [
     (elementwise, ((3, 4), (3, 4)), (0, 1)),
     (more_elementwise, ((5,),), (0,)),
@@ -100,4 +111,6 @@ CASES = [
     (rosenbrock, ((6,),), (0,)),
     (linear_algebra, ((3, 3), (3,)), (0, 1)),
     (loops_over_rows, ((3, 2), (2,)), (0, 1)),
+    (builds_arrays, (None, None), (0, 1)),
+    (stacks_arrays, ((3,), (3,)), (0, 1)),
 ]

@@ -6,7 +6,7 @@ rather than spelled out in every generated function.
 
 import numpy as np
 
-__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "as_float"]
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "as_float", "split_like"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -31,8 +31,16 @@ def scatter_add(dout, x, index):
     """The adjoint of reading `x[index]`: zeros shaped like `x` with `dout` added at `index`
     (repeated indices add up)."""
     total = np.zeros(np.shape(x), dtype=np.result_type(x, dout))
-    np.add.at(total, index, dout)
+    if _basic(index):  # slices and ints select each element once: plain assignment
+        total[index] = dout
+    else:
+        np.add.at(total, index, dout)
     return total
+
+
+def _basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (slice, int, type(None))) or p is Ellipsis for p in parts)
 
 
 def extreme_weights(x, out, axis=None, keepdims=False):
@@ -57,3 +65,9 @@ def matmul_adjoints(dout, a, b):
 def as_float(value):
     """A gradient for a Python float argument: a float, whatever NumPy scalar computed it."""
     return float(value)
+
+
+def split_like(dout, parts, axis=0):
+    """The adjoint of `np.concatenate(parts, axis)`: `dout` cut back into pieces shaped like `parts`."""
+    ends = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
+    return np.split(dout, ends, axis=axis)

@@ -135,7 +135,7 @@ class Builder:
         for position, name in enumerate(names, start=1):
             if position < len(args):
                 continue
-            args.append(given.get(name, ast.Constant(value=DEFAULTS.get(name))))
+            args.append(given.get(name, ast.Constant(value=DEFAULTS.get((func, name), DEFAULTS.get(name)))))
         return args
 
     def structural_call(self, call, env):

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import array_runtime, rules
 from .rules import array_rule, nondifferentiable, partials
-from .shapes import SCALAR, Array, broadcast
+from .shapes import SCALAR, SOME_ARRAY, Array, broadcast
 
 
 def _spell(obj, text):
@@ -85,6 +85,8 @@ def _reduced(kinds, args):
         return SCALAR
     if not isinstance(x, Array) or axis is ... or keepdims is ...:
         return None
+    if x == SOME_ARRAY:
+        return SCALAR if axis is None and not keepdims else SOME_ARRAY
     if keepdims:
         axes = range(x.ndim) if axis is None else [axis % x.ndim]
         return Array(x.ndim, x.ones | frozenset(axes), x.dtype)
@@ -96,7 +98,7 @@ def _reduced(kinds, args):
 
 def _matmul(kinds, args):
     a, b = kinds
-    if not (isinstance(a, Array) and isinstance(b, Array)) or max(a.ndim, b.ndim) > 2:
+    if not (isinstance(a, Array) and isinstance(b, Array)) or max(a.ndim, b.ndim) > 2 or min(a.ndim, b.ndim) < 1:
         return None
     dtype = np.result_type(a.dtype, b.dtype).char
     if a.ndim == 1 and b.ndim == 1:
@@ -118,7 +120,7 @@ def _same(kinds, args):
 
 
 def _unknown(kinds, args):
-    return None
+    return SOME_ARRAY
 
 
 # Adjoint templates by the operands' ranks where one expression reads best (X.T @ dz).
@@ -159,7 +161,7 @@ array_rule(np.squeeze, "x, axis", ("np.reshape(dout, np.shape(x))", None), linea
 for _func in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
     array_rule(_func, "x", ("np.reshape(dout, np.shape(x))",), linear=(0,), kind=_unknown)
 array_rule(np.outer, "a, b", ("dout @ b", "a @ dout"), linear=(0, 1), kind=_unknown)
-array_rule(np.inner, "a, b", ("dout * b", "dout * a"), linear=(0, 1), kind=_unknown)
+array_rule(np.inner, "a, b", ("dout * b", "dout * a"), linear=(0, 1), kind=lambda kinds, args: None)
 array_rule(np.linalg.norm, "x", ("dout * x / out",), tangent="np.sum(x * d_x) / out", kind=lambda k, a: SCALAR)
 array_rule(np.linalg.det, "a", ("dout * out * np.transpose(np.linalg.inv(a))",),
            tangent="out * np.trace(np.linalg.solve(a, d_a))", kind=lambda k, a: SCALAR)
@@ -168,6 +170,14 @@ array_rule(np.linalg.inv, "a", ("-(np.transpose(out) @ dout @ np.transpose(out))
 array_rule(np.linalg.solve, "a, b", ("-np.outer(np.linalg.solve(np.transpose(a), dout), out)",
                                      "np.linalg.solve(np.transpose(a), dout)"),
            tangent="np.linalg.solve(a, d_b - d_a @ out)", kind=_unknown)
+
+# Arrays made from lists of numbers or arrays: the adjoint of the list is read element by element,
+# which an array (or a list of arrays) serves as well.
+for _name in ("array", "stack", "concatenate", "moveaxis", "split"):
+    _spell(getattr(np, _name), f"np.{_name}")
+array_rule(np.array, "x", ("dout",), linear=(0,), kind=_unknown)
+array_rule(np.stack, "x, axis", ("np.moveaxis(dout, axis, 0)", None), linear=(0,), kind=_unknown)
+array_rule(np.concatenate, "x, axis", ("split_like(dout, x, axis)", None), linear=(0,), kind=_unknown)
 
 # The helpers of generated code, so that it can be differentiated again (second order).
 _spell(np.broadcast_to, "np.broadcast_to")
@@ -185,8 +195,8 @@ nondifferentiable(array_runtime.extreme_weights, 4)
 # normalizer passes them by position so every call in the normalized body is `f(ATOM, ...)`.
 SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.prod: ("axis", "keepdims"),
               np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.expand_dims: ("axis",),
-              np.squeeze: ("axis",), np.reshape: ("shape",)}
-DEFAULTS = {"axis": None, "keepdims": False}
+              np.squeeze: ("axis",), np.reshape: ("shape",), np.stack: ("axis",), np.concatenate: ("axis",)}
+DEFAULTS = {"axis": None, "keepdims": False, (np.stack, "axis"): 0, (np.concatenate, "axis"): 0}
 REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min}  # (x, axis, keepdims), keepdims by keyword only
 # Attributes of arrays, as the functions that compute them.
 ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size}

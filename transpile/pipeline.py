@@ -20,7 +20,7 @@ from .numpy_rules import result_kind
 from .optimize import optimize
 from .parse import parse
 from .reverse import reverse
-from .shapes import OTHER, infer
+from .shapes import infer
 
 TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient", "jvp": "Jacobian-vector product",
           "vjp": "Vector-Jacobian product", "jacobian": "Jacobian columns"}
@@ -61,10 +61,7 @@ def _generate(func, options):
     parsed = parse(func)
     wrt = tuple(parsed.params[i] for i in options.wrt)
     body, namer = normalize(parsed)
-    numbers = set()
-    if options.kinds is not None:  # arrays are indexed and take part in arithmetic
-        numbers = {p for p, k in zip(parsed.params, options.kinds) if k != OTHER}
-    _check_structure_arithmetic(parsed, body, numbers)
+    _check_structure_arithmetic(parsed, body, arrays=options.kinds is not None)
     ir.mark_exact(body)
     # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
     floats = () if options.kind in ("jvp", "vjp") else wrt
@@ -157,12 +154,13 @@ def _check_numbers(parsed, body, wrt, arrays=None):
                                         "use mode='reverse', transpile.vjp or transpile.jvp.", WrtError)
 
 
-def _check_structure_arithmetic(parsed, body, numbers=()):
+def _check_structure_arithmetic(parsed, body, arrays=False):
     """`xs + ys` on lists concatenates and `xs * 2` repeats: neither is differentiated.
-    (`numbers`: parameters known to be arrays or numbers, which may be indexed.)"""
+    (With `arrays`, what is indexed may be an array, which arithmetic is for.)"""
     built = {ir.target(s) for s in ir.assignments(body) if isinstance(s.value, (ast.List, ast.Tuple, ast.Dict))}
     for stmt in ir.walk(body):
-        built.update(n for n in _containers_read(stmt) if n not in numbers)
+        if not arrays:
+            built.update(_containers_read(stmt))
         if ir.appended(stmt):
             built.add(ir.appended(stmt))
     for stmt in ir.assignments(body):

@@ -29,6 +29,7 @@ class Array:
         return f"Array({self.ndim}, {sorted(self.ones)}, {self.dtype!r})"
 
 
+SOME_ARRAY = Array(-1)  # an array whose rank is not known before run time
 SCALAR = "scalar"  # a Python (or NumPy) number
 OTHER = "other"  # a list, a string, None: passed through
 
@@ -44,8 +45,8 @@ def kind_of(value):
 
 def broadcast(kinds):
     """The kind of an elementwise result of operands of `kinds` (None if one is unknown)."""
-    if any(k is None or k == OTHER for k in kinds):
-        return None
+    if any(k is None or k == OTHER or k == SOME_ARRAY for k in kinds):
+        return SOME_ARRAY if SOME_ARRAY in kinds and None not in kinds and OTHER not in kinds else None
     arrays = [k for k in kinds if isinstance(k, Array)]
     if not arrays:
         return SCALAR
@@ -58,7 +59,7 @@ def broadcast(kinds):
 def reduced_axes(operand, result):
     """How to sum an adjoint of kind `result` back to an operand of kind `operand`:
     (leading axes to drop, axes to sum keeping them); None if a kind is unknown."""
-    if operand is None or result is None or operand == OTHER or result == OTHER:
+    if operand is None or result is None or operand == OTHER or result == OTHER or SOME_ARRAY in (operand, result):
         return None
     if operand == SCALAR:
         return "all"
@@ -112,6 +113,8 @@ def _indexed(base, index, kind):
     length 1 unless it had length 1), `None` adds one; arrays as indices are left to run time."""
     if not isinstance(base, Array):
         return None  # an element of a list: a number or a structure
+    if base == SOME_ARRAY:
+        return SOME_ARRAY if isinstance(index, (ast.Slice, ast.Tuple)) else None
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     axis, ndim, ones = 0, 0, set()
     for part in parts:
