@@ -94,6 +94,10 @@ def stacks_arrays(a, b):
     return np.sum(np.stack([a, b * a]) ** 2) + np.sum(np.concatenate([a, b], axis=0) * 0.5)
 
 
+def contracts(a, b, v):
+    return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.einsum("i,i->", v, v) + np.sum(np.einsum("ij,j->i", a, v))
+
+
 CASES = [
     (elementwise, ((3, 4), (3, 4)), (0, 1)),
     (more_elementwise, ((5,),), (0,)),
@@ -113,4 +117,5 @@ CASES = [
     (loops_over_rows, ((3, 2), (2,)), (0, 1)),
     (builds_arrays, (None, None), (0, 1)),
     (stacks_arrays, ((3,), (3,)), (0, 1)),
+    (contracts, ((2, 3), (3, 4), (3,)), (0, 1, 2)),
 ]

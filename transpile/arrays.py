@@ -63,6 +63,12 @@ class Arrays:
         by_kind = numpy_rules.ADJOINTS_BY_KIND.get(func)
         templates = [rules._template(t, rule.params) for t in by_kind([self.kind(a) for a in args])] \
             if by_kind else rule.adjoints
+        if func in numpy_rules.ADJOINTS_BY_ARGS:
+            texts = numpy_rules.ADJOINTS_BY_ARGS[func]([self.kind(a) for a in args], args)
+            if texts is None:
+                raise ValueError(f"{ast.unparse(value)}: only two-operand einsum with an explicit output, whose "
+                                 "indices each appear in the other operand or the output, is supported")
+            templates = [rules._template(t, rule.params) for t in texts]
         found = {}
         for arg, template in zip(args, templates):
             if template is None or not isinstance(arg, ast.Name) or not is_active(arg.id):

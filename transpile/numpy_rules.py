@@ -179,6 +179,25 @@ array_rule(np.array, "x", ("dout",), linear=(0,), kind=_unknown)
 array_rule(np.stack, "x, axis", ("np.moveaxis(dout, axis, 0)", None), linear=(0,), kind=_unknown)
 array_rule(np.concatenate, "x, axis", ("split_like(dout, x, axis)", None), linear=(0,), kind=_unknown)
 
+# np.einsum("ij,jk->ik", a, b), two operands, explicit output: each adjoint is an einsum too.
+_spell(np.einsum, "np.einsum")
+
+
+def einsum_adjoints(kinds, args):
+    spec = getattr(args[0], "value", None)
+    if not isinstance(spec, str) or "->" not in spec or spec.count(",") != 1 or "." in spec:
+        return None
+    inputs, output = spec.replace(" ", "").split("->")
+    left, right = inputs.split(",")
+    if not set(left) <= set(right + output) or not set(right) <= set(left + output):
+        return None  # an index summed away from one operand alone: not supported
+    return (None, f"np.einsum({output + ',' + right + '->' + left!r}, dout, b)",
+            f"np.einsum({left + ',' + output + '->' + right!r}, a, dout)")
+
+
+array_rule(np.einsum, "spec, a, b", (None, "dout", "dout"), linear=(1, 2), kind=_unknown)  # (by the spec)
+ADJOINTS_BY_ARGS = {np.einsum: einsum_adjoints}
+
 # The helpers of generated code, so that it can be differentiated again (second order).
 _spell(np.broadcast_to, "np.broadcast_to")
 array_rule(np.broadcast_to, "x, shape", ("unbroadcast(dout, x)", None), linear=(0,), kind=_unknown)

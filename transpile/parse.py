@@ -246,7 +246,10 @@ def _fence(parsed):
     keys = {id(k) for n in ast.walk(parsed.tree) if isinstance(n, ast.Dict) for k in n.keys} | {
         id(n.slice) for n in ast.walk(parsed.tree) if isinstance(n, ast.Subscript)} | {
         id(n.args[1]) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-        and n.func.id == "add_at" and len(n.args) == 3}  # generated code updating a dict's adjoint
+        and n.func.id == "add_at" and len(n.args) == 3} | {  # generated code updating a dict's adjoint
+        id(n.args[0]) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and n.args
+        and isinstance(n.func, (ast.Attribute, ast.Name)) and getattr(n.func, "attr", getattr(n.func, "id", None))
+        == "einsum"}  # np.einsum("ij,jk->ik", a, b)
     for node in ast.walk(parsed.tree):
         if isinstance(node, ast.Dict) and None in node.keys:
             raise parsed.error(node, "'**' unpacking in a dict is not supported; write the keys out.")

@@ -15,6 +15,7 @@ import copy
 import numpy as np
 
 from . import ir
+from .errors import NoRuleError
 from .naming import derivative_name
 from .normalize import Builder, source_line
 from .kinds import structured_names
@@ -251,7 +252,11 @@ class _Sweep:
             arrays = self.arrays
             if arrays is not None and isinstance(stmt, ast.Assign) and (arrays.indexed(stmt) or arrays.array_rule(stmt)):
                 dresult = adjoint.pop(ir.target(stmt))
-                for var, term in arrays.adjoints(stmt, dresult, self.active.__contains__).items():
+                try:
+                    terms = arrays.adjoints(stmt, dresult, self.active.__contains__)
+                except ValueError as exc:
+                    raise (getattr(stmt, "source", None) or self.parsed).error(stmt, f"{exc}.", NoRuleError) from None
+                for var, term in terms.items():
                     self.add(adjoint, var, term)
                 continue
             if self._structure(stmt, adjoint):
