@@ -98,6 +98,22 @@ def contracts(a, b, v):
     return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.einsum("i,i->", v, v) + np.sum(np.einsum("ij,j->i", a, v))
 
 
+def rnn(x, W, U):
+    n = x.shape[0]
+    h = np.zeros((n + 1, W.shape[0]))
+    for t in range(n):
+        h[t + 1] = np.tanh(h[t] @ W + x[t] @ U)
+    return np.sum(h[-1] ** 2) + np.sum(h[1:] * 0.1)
+
+
+def writes_into_slices(x):
+    y = np.zeros(5)
+    y[1:4] = x * 2.0
+    y[:2] += x[1:] ** 2
+    y[-1] = np.sum(y[:3])
+    return np.sum(y * y)
+
+
 CASES = [
     (elementwise, ((3, 4), (3, 4)), (0, 1)),
     (more_elementwise, ((5,),), (0,)),
@@ -118,4 +134,6 @@ CASES = [
     (builds_arrays, (None, None), (0, 1)),
     (stacks_arrays, ((3,), (3,)), (0, 1)),
     (contracts, ((2, 3), (3, 4), (3,)), (0, 1, 2)),
+    (rnn, ((4, 3), (2, 2), (3, 2)), (0, 1, 2)),
+    (writes_into_slices, ((3,),), (0,)),
 ]

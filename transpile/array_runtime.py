@@ -6,7 +6,8 @@ rather than spelled out in every generated function.
 
 import numpy as np
 
-__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "as_float", "split_like"]
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "as_float", "split_like",
+           "with_item"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -71,3 +72,11 @@ def split_like(dout, parts, axis=0):
     """The adjoint of `np.concatenate(parts, axis)`: `dout` cut back into pieces shaped like `parts`."""
     ends = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
     return np.split(dout, ends, axis=axis)
+
+
+def with_item(x, index, value):
+    """`x[index] = value` on a copy of `x` (what the function writes into stays as the caller gave it,
+    and every earlier value of the array stays available to the backward sweep)."""
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out

@@ -30,6 +30,8 @@ class Builder:
         self.inlining = []  # helpers being inlined, innermost last (to refuse recursion)
         self.owned = set()  # names of lists the function built (only those may be appended to)
         self.escaped = set()  # owned lists stored in another structure (no longer appended to)
+        self.views = {}  # array name -> names read from it by indexing (NumPy views of it)
+        self.stale = set()  # views of an array that has since been written into
         self.synthetic = 0  # counter for names the normalizer binds in `env` ("<...>", never emitted)
 
     def emit(self, target, rhs, origin=None):
@@ -46,7 +48,12 @@ class Builder:
     def rhs(self, expr, env=None):
         """Normalize `expr` into one operation over atoms (emitting its operands)."""
         if isinstance(expr, ast.Name):
-            return _copy(env[expr.id]) if env is not None and expr.id in env else ir.name(expr.id)
+            atom = _copy(env[expr.id]) if env is not None and expr.id in env else ir.name(expr.id)
+            if isinstance(atom, ast.Name) and atom.id in self.stale:
+                raise self.parsed.error(expr, f"'{expr.id}' was read from an array that has since been written "
+                                              "into; NumPy would show the new values, transpile the old: read it again "
+                                              "after the write.")
+            return atom
         if isinstance(expr, ast.Constant):
             return ir.const(expr.value)
         if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and isinstance(expr.operand, ast.Constant) \
@@ -470,6 +477,8 @@ def _loop(parsed, builder, env, stmt):
         bounds = [builder.atom(a, env) for a in _range_of(stmt).args]
         bounds = [ir.const(0)] + bounds if len(bounds) == 1 else bounds
     assigned = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assigned |= {n.value.id for s in stmt.body for n in ast.walk(s)  # x[i] = v rebinds x (to a new array)
+                 if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
     if isinstance(stmt, ast.For):  # the index too: after the loop it holds the last value (or, with no pass, the old)
         assigned.add(stmt.target.id)
     carried = {var: namer.fresh(var) for var in sorted(assigned) if var in env}
@@ -740,11 +749,16 @@ def _check_defined(parsed, stmt, env):
 
 
 def _assignment(parsed, stmt, builder, env):
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):  # a generated `dxs[i] += t`
+    generated = str(getattr(parsed.func, "__module__", "")).startswith("transpile_generated_")
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript) and generated:  # `dxs[i] += t`
         update = ast.Expr(value=ast.Call(func=ir.name("add_at"), keywords=[], args=[
             builder.atom(stmt.target.value, env), builder.atom(stmt.target.slice, env), builder.atom(stmt.value, env)]))
         update.lineno, update.number_element = stmt.lineno, True
         builder.stmts.append(update)
+        return
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+    if isinstance(target, ast.Subscript):
+        _write_element(parsed, stmt, target, builder, env)
         return
     if isinstance(stmt, ast.AugAssign):
         pairs = [(stmt.target, ast.BinOp(left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=stmt.op,
@@ -764,6 +778,38 @@ def _assignment(parsed, stmt, builder, env):
         env[target.id] = builder.emit(builder.namer.fresh(target.id), rhs, origin=value)
         if isinstance(rhs, ast.List) or (isinstance(rhs, ast.Name) and rhs.id in builder.owned):
             builder.owned.add(env[target.id].id)
+        if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):  # maybe a view of an array
+            builder.views.setdefault(rhs.value.id, set()).add(env[target.id].id)
+
+
+def _write_element(parsed, stmt, target, builder, env):
+    """`x[i] = v` (or `x[i] += v`) as `x = with_item(x, i, v)`: a new array, so the values the
+    backward sweep reads stay as they were; named views of the old array may not be read after."""
+    if not isinstance(target.value, ast.Name):
+        raise parsed.error(target, "write into an element with one index expression (x[i, j] = v), not x[i][j] = v.")
+    name = target.value.id
+    if isinstance(stmt, ast.AugAssign):
+        value = ast.BinOp(left=ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), op=stmt.op,
+                          right=stmt.value)
+    else:
+        value = stmt.value
+    array = builder.atom(target.value, env)
+    index = builder.atom(_index_value(target.slice), env)
+    element = builder.atom(value, env)
+    written = builder.emit(builder.namer.fresh(name), ast.Call(func=ir.name("with_item"), args=[array, index, element],
+                                                               keywords=[]), origin=target)
+    builder.stale |= builder.views.get(array.id, set())
+    env[name] = written
+
+
+def _index_value(index):
+    """An index as a value: `1:, i` is `(slice(1, None, None), i)`."""
+    if isinstance(index, ast.Slice):
+        return ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), keywords=[], args=[
+            getattr(index, f) or ast.Constant(value=None) for f in ("lower", "upper", "step")])
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=ast.Load())
+    return index
 
 
 def _unpack(parsed, target, value, builder, env):

@@ -198,6 +198,12 @@ def einsum_adjoints(kinds, args):
 array_rule(np.einsum, "spec, a, b", (None, "dout", "dout"), linear=(1, 2), kind=_unknown)  # (by the spec)
 ADJOINTS_BY_ARGS = {np.einsum: einsum_adjoints}
 
+# Writing into an array (`h[t + 1] = v`) is a new array with that element replaced.
+array_rule(array_runtime.with_item, "x, index, value",
+           ("with_item(dout, index, 0.0)", None, "unbroadcast(dout[index], value)"),
+           tangent="with_item(d_x + np.zeros_like(x), index, d_value)", kind=lambda kinds, args: kinds[0])
+_spell(slice, "slice")
+
 # The helpers of generated code, so that it can be differentiated again (second order).
 _spell(np.broadcast_to, "np.broadcast_to")
 array_rule(np.broadcast_to, "x, shape", ("unbroadcast(dout, x)", None), linear=(0,), kind=_unknown)
@@ -232,6 +238,8 @@ def result_kind(func, kinds, args):
         return rule.kind(kinds, args)
     if func is rules.CALLABLES.get("len") or func in (len, int, round, bool):
         return SCALAR
+    if func in NUMPY_CONSTRUCTORS:
+        return SOME_ARRAY
     return broadcast(kinds)
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).

@@ -283,9 +283,10 @@ def _fence(parsed):
                 for sub in ast.walk(t):
                     if isinstance(sub, ast.Attribute):
                         raise parsed.error(sub, "assigning to an attribute is not supported; use a local variable.")
-                    if isinstance(sub, ast.Subscript):
-                        raise parsed.error(sub, "assigning into a list or dict element is not supported; build a "
-                                                "new list (append, a comprehension) or dict instead.")
+                    if isinstance(sub, ast.Subscript) and (sub is not t or isinstance(node, ast.AnnAssign)
+                                                           or len(targets) > 1):
+                        raise parsed.error(sub, "assigning into an element is supported as one target "
+                                                "(x[i] = v or x[i] += v), not inside an unpacking.")
                     if isinstance(sub, ast.Starred):
                         raise parsed.error(sub, "starred unpacking is not supported; unpack every element.")
 

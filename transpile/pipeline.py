@@ -20,7 +20,8 @@ from .numpy_rules import result_kind
 from .optimize import optimize
 from .parse import parse
 from .reverse import reverse
-from .shapes import infer
+from .shapes import OTHER, infer
+from .array_runtime import with_item
 
 TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient", "jvp": "Jacobian-vector product",
           "vjp": "Vector-Jacobian product", "jacobian": "Jacobian columns"}
@@ -62,6 +63,7 @@ def _generate(func, options):
     wrt = tuple(parsed.params[i] for i in options.wrt)
     body, namer = normalize(parsed)
     _check_structure_arithmetic(parsed, body, arrays=options.kinds is not None)
+    _check_element_writes(parsed, body, options.kinds is not None and dict(zip(parsed.params, options.kinds)))
     ir.mark_exact(body)
     # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
     floats = () if options.kind in ("jvp", "vjp") else wrt
@@ -168,6 +170,17 @@ def _check_structure_arithmetic(parsed, body, arrays=False):
             raise (getattr(stmt, "source", None) or parsed).error(
                 stmt, "arithmetic on a list, tuple or dict (concatenation, repetition) is not supported; build "
                       "the new list with append or a comprehension.")
+
+
+def _check_element_writes(parsed, body, kinds):
+    """`x[i] = v` is for NumPy arrays (lists are built with append or comprehensions)."""
+    for stmt in ir.assignments(body):
+        if isinstance(stmt.value, ast.Call) and ir.callee(stmt.value) is with_item:
+            base = stmt.value.args[0]
+            if not kinds or (isinstance(base, ast.Name) and kinds.get(base.id) == OTHER):
+                raise (getattr(stmt, "source", None) or parsed).error(
+                    stmt, "assigning into an element is supported for NumPy arrays; build a list with append or a "
+                          "comprehension, a dict with a literal.")
 
 
 def _containers_read(stmt):
