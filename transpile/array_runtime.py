@@ -47,8 +47,8 @@ def _basic(index):
 def extreme_weights(x, out, axis=None, keepdims=False):
     """Where `x` attains its max (or min) `out` along `axis`: 1/count there, 0 elsewhere (ties
     share the gradient evenly, as for the scalar max)."""
-    hits = (x == expand_to(out, x, axis, keepdims)).astype(np.result_type(x, 1.0))
-    return hits / np.sum(hits, axis=axis, keepdims=True)
+    hits = x == (out if axis is None or keepdims else np.expand_dims(out, axis))
+    return hits / np.count_nonzero(hits, axis=axis, keepdims=True).astype(np.result_type(x, 1.0))
 
 
 def matmul_adjoints(dout, a, b):
