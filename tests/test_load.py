@@ -84,7 +84,7 @@ def test_source_is_what_the_loader_compiles(tmp_path):
 def test_generated_scalar_code_imports_nothing_from_transpile(tmp_path):
     module = import_from(write_module(tmp_path, "imp_mod", "import math\ndef f(x):\n    return math.exp(x)\n"))
     assert module_imports(tp.source(module.f)) == ["import math"]
-    assert tp.grad(module.f).__module__.startswith("transpile_generated_")
+    assert tp.grad(module.f).__module__.startswith("transpile.generated.")
 
 
 def test_new_process_loads_from_disk_without_transpiling(tmp_path):

@@ -99,16 +99,71 @@ def get(func, options, generate, alias=None):
     return loaded, source
 
 
+ENTRIES = "transpile.generated"  # generated modules are `transpile.generated.k<key>`, importable (pickle)
+
+
+def module_name(key):
+    return f"{ENTRIES}.k{key}"
+
+
 def compile_function(source, entry, key):
-    """Execute `source` as a fresh module and return its function `entry`."""
+    """Execute `source` as the module `module_name(key)` and return its function `entry`.
+
+    The module is registered in `sys.modules`, so the function pickles by
+    reference; another process imports it from the disk cache (`EntryFinder`).
+    """
     path = _path(key) if disk_cache_enabled() else f"<transpile {key[:16]}>"
-    module = types.ModuleType(f"transpile_generated_{key[:16]}")
+    module = types.ModuleType(module_name(key))
     module.__file__ = path
     module.__dict__.update(rules.EXTERNALS)  # user functions with registered rules, called by name
-    if not os.path.exists(path):  # let tracebacks show the generated lines
-        linecache.cache[path] = (len(source), None, source.splitlines(True), path)
-    exec(compile(source, path, "exec"), module.__dict__)
+    text = _header(source) + source  # as on disk: tracebacks show the right lines
+    if not os.path.exists(path):
+        linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+    exec(compile(text, path, "exec"), module.__dict__)
+    sys.modules[module.__name__] = module
     return getattr(module, entry)
+
+
+def _header(source):
+    """The first line of an entry: the hash of the rest, checked before the entry is executed."""
+    return f"# transpile entry sha256 {hashlib.sha256(source.encode()).hexdigest()}\n"
+
+
+class EntryFinder:
+    """Imports `transpile.generated.k<key>` from the disk cache: a process that unpickles a
+    generated function it never built finds it there (verified like any entry)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        import importlib.machinery
+
+        if name == ENTRIES:
+            return importlib.machinery.ModuleSpec(name, EntryFinder, is_package=True)
+        if not name.startswith(ENTRIES + ".k") or not disk_cache_enabled():
+            return None
+        return importlib.machinery.ModuleSpec(name, EntryFinder) if _read(name[len(ENTRIES) + 2:]) else None
+
+    @staticmethod
+    def create_module(spec):
+        return None
+
+    @staticmethod
+    def exec_module(module):
+        if module.__name__ == ENTRIES:
+            module.__path__ = []
+            return
+        key = module.__name__[len(ENTRIES) + 2:]
+        source = _read(key)
+        if source is None:
+            raise ImportError(f"transpile: the generated module {module.__name__} is not in the disk cache "
+                              f"{cache_dir()}; create the function with tp.grad (or the like) in this process first")
+        module.__file__ = _path(key)
+        module.__dict__.update(rules.EXTERNALS)
+        exec(compile(_header(source) + source, module.__file__, "exec"), module.__dict__)
+
+
+if not any(finder is EntryFinder for finder in sys.meta_path):
+    sys.meta_path.append(EntryFinder)
 
 
 @functools.lru_cache(maxsize=None)
@@ -242,11 +297,46 @@ def _path(key):
 
 
 def _read(key):
+    """The source stored under `key`, or None: missing, or refused (it is never executed then):
+    a file whose hash line does not match its content is discarded with a warning, and a
+    directory or file that other users may write turns the disk cache off."""
+    path = _path(key)
     try:
-        with open(_path(key), encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
+        with open(path, encoding="utf-8") as handle:
+            stat = os.fstat(handle.fileno())
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
         return None
+    if not (_private(stat) and _private(os.stat(os.path.dirname(path)))):
+        _give_up(f"the cache directory {os.path.dirname(path)} or its entry {os.path.basename(path)} can be "
+                 "written by other users, so its entries are not executed")
+        return None
+    first, _, source = text.partition("\n")
+    if first + "\n" != _header(source):
+        warnings.warn(f"transpile: discarding the corrupted or modified cache entry {path}; it is regenerated.",
+                      RuntimeWarning, stacklevel=3)
+        STATS["discarded"] += 1
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        return None
+    return source
+
+
+def _private(stat):
+    """Owned by this user and writable by nobody else (always true where there are no such modes)."""
+    if os.name != "posix":
+        return True
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
+
+
+def _give_up(reason):
+    """Use the in-memory cache only from now on, saying why once."""
+    global _disk_failed
+    if not _disk_failed:
+        _disk_failed = True
+        warnings.warn(f"transpile: {reason}; using the in-memory cache only.", RuntimeWarning, stacklevel=4)
 
 
 def _write(key, source):
@@ -255,9 +345,12 @@ def _write(key, source):
     directory = cache_dir()
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        if not _private(os.stat(directory)):
+            _give_up(f"the cache directory {directory} can be written by other users")
+            return
         fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(source)
+            handle.write(_header(source) + source)
         os.replace(temporary, _path(key))
     except OSError as exc:
         _disk_failed = True

@@ -749,7 +749,7 @@ def _check_defined(parsed, stmt, env):
 
 
 def _assignment(parsed, stmt, builder, env):
-    generated = str(getattr(parsed.func, "__module__", "")).startswith("transpile_generated_")
+    generated = str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated.")
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript) and generated:  # `dxs[i] += t`
         update = ast.Expr(value=ast.Call(func=ir.name("add_at"), keywords=[], args=[
             builder.atom(stmt.target.value, env), builder.atom(stmt.target.slice, env), builder.atom(stmt.value, env)]))

@@ -296,7 +296,7 @@ def _is_mirror_update(parsed, node):
     differentiated again; user code may not assign into elements."""
     return isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript) \
         and isinstance(node.target.value, ast.Name) and \
-        getattr(parsed.func, "__module__", "").startswith("transpile_generated_")
+        getattr(parsed.func, "__module__", "").startswith("transpile.generated.")
 
 
 def _ancestors(parsed, target):

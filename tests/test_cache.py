@@ -1,0 +1,128 @@
+"""The disk cache cannot be corrupted or hijacked, survives concurrent writers, and generated
+functions pickle (into processes that never built them)."""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+
+import pytest
+
+import transpile as tp
+from transpile import load
+
+from .helpers import import_source
+
+SOURCE = "import math\n\n\ndef f(x, y):\n    return math.sin(x) * y + x * x\n"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A private, empty cache directory; the memory cache and the disk-failure flag reset."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("TRANSPILE_CACHE_DIR", str(directory))
+    monkeypatch.setattr(load, "_disk_failed", False)
+    load._memory.clear()
+    yield directory
+    load._memory.clear()
+
+
+def entries(directory):
+    return sorted(p for p in directory.iterdir() if p.suffix == ".py")
+
+
+def expected(x, y):
+    import math
+
+    return (math.cos(x) * y + 2 * x, math.sin(x))
+
+
+@pytest.mark.parametrize("damage", ["tamper", "truncate", "garbage"])
+def test_a_damaged_entry_is_discarded_with_a_warning_and_regenerated(cache, tmp_path, damage):
+    f = import_source(SOURCE, tmp_path, "cached").f
+    assert tp.grad(f, wrt=(0, 1))(0.5, 2.0) == pytest.approx(expected(0.5, 2.0))
+    (entry,) = entries(cache)
+    text = entry.read_text()
+    damaged = {"tamper": text.replace("2 * x", "3 * x").replace("2.0 * x", "3.0 * x"),
+               "truncate": text[: len(text) // 2], "garbage": "\x00\xff not python"}[damage]
+    assert damaged != text
+    entry.write_text(damaged, errors="surrogateescape")
+    load._memory.clear()
+    with pytest.warns(RuntimeWarning, match="discarding"):
+        gradient = tp.grad(f, wrt=(0, 1))
+    assert gradient(0.5, 2.0) == pytest.approx(expected(0.5, 2.0))
+    assert entry.read_text() == text  # written again, whole
+
+
+def test_the_cache_directory_is_private(cache, tmp_path):
+    tp.grad(import_source(SOURCE, tmp_path, "private").f)(0.5, 2.0)
+    assert cache.stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in entries(cache))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_entries_in_a_directory_others_can_write_are_not_executed(cache, tmp_path):
+    f = import_source(SOURCE, tmp_path, "shared").f
+    tp.grad(f)(0.5, 2.0)
+    (entry,) = entries(cache)
+    entry.write_text(entry.read_text().replace("return", "raise SystemExit  #", 1))  # what an intruder would do
+    os.chmod(cache, 0o777)
+    load._memory.clear()
+    with pytest.warns(RuntimeWarning, match="other users"):
+        gradient = tp.grad(f, wrt=(0, 1))
+    assert gradient(0.5, 2.0) == pytest.approx(expected(0.5, 2.0))
+
+
+def test_an_unwritable_cache_falls_back_to_memory_with_one_warning(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("TRANSPILE_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    monkeypatch.setattr(load, "_disk_failed", False)
+    load._memory.clear()
+    functions = [import_source(SOURCE, tmp_path, "nowrite").f for _ in range(3)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for f in functions:
+            assert tp.grad(f, wrt=(0, 1))(0.5, 2.0) == pytest.approx(expected(0.5, 2.0))
+    assert len([w for w in caught if "in-memory cache only" in str(w.message)]) == 1
+
+
+def test_eight_processes_transpiling_at_once_agree_and_leave_a_consistent_cache(cache, tmp_path):
+    module = tmp_path / "concurrent_mod.py"
+    module.write_text(SOURCE + "\n\ndef g(x):\n    return math.exp(x) / (1.0 + x * x)\n")
+    script = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import concurrent_mod, transpile as tp
+        print(tp.grad(concurrent_mod.f, wrt=(0, 1))(0.5, 2.0), tp.grad(concurrent_mod.g)(0.3))
+    """)
+    env = dict(os.environ, TRANSPILE_CACHE_DIR=str(cache))
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env) for _ in range(8)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [err for _, err in outputs]
+    assert len({out for out, _ in outputs}) == 1
+    assert len(entries(cache)) == 2
+    for entry in entries(cache):  # every entry verifies
+        assert load._read(entry.stem) is not None
+
+
+def _call(function, *args):
+    return function(*args)
+
+
+def test_generated_functions_pickle_and_run_in_fresh_processes(cache, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "picklable_mod.py").write_text(SOURCE)
+    import picklable_mod
+
+    gradient = tp.grad(picklable_mod.f, wrt=(0, 1))
+    assert pickle.loads(pickle.dumps(gradient))(0.5, 2.0) == gradient(0.5, 2.0)
+    context = multiprocessing.get_context("spawn")  # a worker that never built it
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        results = list(pool.map(_call, [gradient] * 2, [0.5, 0.1], [2.0, 3.0]))
+    assert results == [gradient(0.5, 2.0), gradient(0.1, 3.0)]
