@@ -128,11 +128,19 @@ class Arrays:
             return partial
         if func is abs:  # sign(x), written for arrays
             return _call("np.sign", args[0])
-        partial = copy.deepcopy(partial)
+        partial = _Elementwise().visit(copy.deepcopy(partial))
         for node in ast.walk(partial):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":
                 node.value.id = "np"
         return partial
+
+
+class _Elementwise(ast.NodeTransformer):
+    """`a if c else b` in a scalar partial as `np.where(c, a, b)`, which decides element by element."""
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        return _call("np.where", node.test, node.body, node.orelse)
 
 
 def _tuple(values):

@@ -58,7 +58,7 @@ partials(np.sqrt, "x", "0.5 / out")
 partials(np.square, "x", "2 * x")
 partials(np.abs, "x", "np.sign(x)")  # 0 at the kink
 partials(np.absolute, "x", "np.sign(x)")
-partials(np.power, "x, y", "y * x ** (y - 1)", "out * np.log(x)")
+partials(np.power, "x, y", "y * x ** (y - 1)", "out * np.log(np.where(x == 0, 1.0, x))")
 partials(np.reciprocal, "x", "-(out * out)")
 partials(np.negative, "x", "-1")
 partials(np.maximum, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")  # ties split evenly
