@@ -85,14 +85,16 @@ class Namer:
         self.temporaries = set()  # names the user never wrote
         self.base_of = {}  # name -> the base it was derived from
         self.described = set()  # temporaries named after their expression
+        self.counters = {}  # base -> the last counter tried (so n names of one base cost O(n), not O(n^2))
 
     def fresh(self, base, temporary=False):
         base = base if base.isidentifier() and not keyword.iskeyword(base) else "t"
-        candidate, counter = base, 0
+        candidate, counter = base, self.counters.get(base, 0)
         while candidate in self.used or keyword.iskeyword(candidate) or candidate in RESERVED \
                 or candidate in rules.EXTERNALS:
             counter += 1
             candidate = f"{base}_{counter}"
+        self.counters[base] = counter
         self.used.add(candidate)
         self.base_of[candidate] = base
         if temporary:

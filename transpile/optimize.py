@@ -207,19 +207,20 @@ def propagate_copies(stmts, _mapping=None, _merged=None, _top=None):
     nested = _merged is not None if _top is None else not _top
     merged = ir.merged_names(stmts) if _merged is None else _merged
     mapping, kept = dict(_mapping or {}), []
-    for stmt in stmts:
+    for stmt in stmts:  # (only names assigned more than once, the merged ones, can be assigned again)
         if isinstance(stmt, (ast.For, ast.While)):  # every pass may change what the loop assigns
-            _forget(mapping, _assigned(stmt))
+            _forget(mapping, _assigned(stmt) & merged)
         if mapping:
             substitute_names(stmt, mapping)
         if isinstance(stmt, ast.If):
             stmt.body = propagate_copies(stmt.body, mapping, merged, False)
             stmt.orelse = propagate_copies(stmt.orelse, mapping, merged, False)
-            _forget(mapping, _assigned(stmt))
+            _forget(mapping, _assigned(stmt) & merged)
         elif isinstance(stmt, (ast.For, ast.While)):
             stmt.body = propagate_copies(stmt.body, mapping, merged, False)
         elif isinstance(stmt, ast.Assign):
-            _forget(mapping, {ir.target(stmt)})
+            if ir.target(stmt) in merged:
+                _forget(mapping, {ir.target(stmt)})
             if ir.is_atom(stmt.value) and ir.target(stmt) not in merged:
                 mapping[ir.target(stmt)] = stmt.value
                 if not nested and not (isinstance(stmt.value, ast.Name) and stmt.value.id in merged):
@@ -236,6 +237,8 @@ def _assigned(stmt):
 
 def _forget(mapping, assigned):
     """Drop the copies of names that are assigned again."""
+    if not assigned:
+        return
     for copy in [c for c, source in mapping.items() if isinstance(source, ast.Name) and source.id in assigned]:
         del mapping[copy]
 
