@@ -156,7 +156,42 @@ def uses_del(x):
     return x
 
 
-BAD = [uses_try, reads_a_list_it_grows, appends_to_an_argument, assigns_an_element, slices_a_list,
+def uses_yield(x):
+    yield x * 2.0  # OFFENDING
+
+
+async def uses_async(x):  # OFFENDING
+    return x * 2.0
+
+
+def uses_nonlocal(x):
+    def inner():
+        nonlocal x  # OFFENDING
+        x = 2.0 * x
+    inner()
+    return x
+
+
+def defines_a_class(x):
+    class Box:  # OFFENDING
+        pass
+    return x
+
+
+def assigns_an_attribute(p):
+    p.value = 1.0  # OFFENDING
+    return 2.0
+
+
+def uses_match(x):
+    match x:  # OFFENDING
+        case 0.0:
+            return 1.0
+    return x
+
+
+BAD = [uses_yield, uses_async, uses_nonlocal, defines_a_class, assigns_an_attribute, uses_match,
+       uses_try, reads_a_list_it_grows, appends_to_an_argument, assigns_an_element, slices_a_list,
        calls_a_dict_method, zips_backwards, sums_with_a_start, while_loop_with_else, uses_unknown_name, recursive, calls_extension_function, calls_function_without_rule,
        returns_tuple, uses_walrus, uses_star_args, uses_string, uses_global, uses_lambda, uses_with, uses_set,
        uses_before_assignment, no_return, uses_recursive_helper, uses_helper_with_defaults, uses_keyword_call, uses_attribute_of_local, uses_del]

@@ -20,6 +20,7 @@ The long soak runs the same generator and checks without Hypothesis::
 
 import ast
 import math
+import os
 import random
 import re
 from dataclasses import dataclass
@@ -482,3 +483,69 @@ def test_structure_programs_agree_across_modes_and_with_differences(source, poin
             steps.append((f(up[:3], up[3]) - f(down[:3], down[3])) / (2 * h))
         assume(math.isclose(steps[0], steps[1], rel_tol=1e-3, abs_tol=1e-6))  # else a branch boundary is within h
         assert math.isclose(gradient[index], steps[0], rel_tol=1e-4, abs_tol=1e-6), (source, gradient, steps)
+
+
+ARRAY_TEMPLATES = ["np.sin({a}) * {b}", "{a} * {b} + 0.5", "np.exp(-{a} * {a}) + {b}", "np.tanh({a} - {b})",
+                   "np.sqrt({a} * {a} + 1.0) / (1.0 + {b} * {b})", "np.maximum({a}, {b}) * 0.7",
+                   "np.log1p({a} * {a}) + np.cos({b})", "{a} / (2.0 + np.abs({b}))"]
+ARRAY_SHAPES = {"m": (3, 4), "r": (4,), "c": (3, 1), "s": None}
+
+
+@st.composite
+def array_programs(draw):
+    """Source of `f(m, r, c, s)`: elementwise NumPy statements mixing a matrix, a row, a column and a
+    float (broadcasting every way), a reduction or two, and a branch on a reduced value."""
+    variables, lines = ["m", "r", "c", "s"], []
+    for index in range(draw(st.integers(2, 6))):
+        template = draw(st.sampled_from(ARRAY_TEMPLATES))
+        value = template.format(a=draw(st.sampled_from(variables)), b=draw(st.sampled_from(variables)))
+        kind = draw(st.sampled_from(["plain", "plain", "reduce", "branch"]))
+        if kind == "reduce":
+            value = f"np.{draw(st.sampled_from(['sum', 'mean']))}({value}, axis={draw(st.sampled_from([0, -1]))}, " \
+                    f"keepdims=True)"
+        target = f"v{index}"
+        if kind == "branch":
+            lines += [f"    if np.sum({variables[-1]}) > 0.5:", f"        {target} = {value}", "    else:",
+                      f"        {target} = {variables[-1]} * 0.5"]
+        else:
+            lines.append(f"    {target} = {value}")
+        variables.append(target)
+    lines.append(f"    return np.sum({variables[-1]}) + np.sum({variables[-2]} * {variables[-2]})")
+    return "import numpy as np\n\n\ndef f(m, r, c, s):\n" + "\n".join(lines) + "\n"
+
+
+@settings(max_examples=int(os.environ.get("TRANSPILE_SOAK_EXAMPLES", 25)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=array_programs(), seed=st.integers(0, 2**32 - 1))
+def test_numpy_programs_match_differences(source, seed, tmp_path):
+    import numpy as np
+
+    f = import_source(source, tmp_path, "arrays").f
+    rng = np.random.default_rng(seed)
+    args = [float(rng.uniform(0.2, 1.2)) if shape is None else rng.uniform(0.2, 1.2, size=shape)
+            for shape in ARRAY_SHAPES.values()]
+    try:
+        value = f(*args)
+    except np.exceptions.AxisError:  # a generated reduction over an axis a float does not have
+        assume(False)
+    assume(np.isfinite(value) and abs(value) < 1e6)
+    try:
+        gradients = tp.grad(f, wrt=(0, 1, 2, 3))(*args)
+        _, along = tp.jvp(f, tuple(args), tuple(np.ones_like(a) if np.ndim(a) else 1.0 for a in args))
+    except Exception as exc:  # name the program: a crash in generated code is a transpiler bug
+        raise AssertionError(f"{type(exc).__name__}: {exc}\n{source}") from exc
+    assert sum(float(np.sum(g)) for g in gradients) == pytest.approx(along, rel=1e-9, abs=1e-9), source
+    h = 1e-6
+    for position, gradient in enumerate(gradients):
+        x = np.asarray(args[position], dtype=float)
+        assert np.shape(gradient) == x.shape, source
+        for index in np.ndindex(x.shape):
+            moved = []
+            for step in (h, -h):
+                changed = x.copy()
+                changed[index] += step
+                values = list(args)
+                values[position] = changed if x.shape else float(changed)
+                moved.append(f(*values))
+            numeric = (moved[0] - moved[1]) / (2 * h)
+            assert np.asarray(gradient)[index] == pytest.approx(numeric, rel=1e-4, abs=1e-6), (source, position)

@@ -22,6 +22,10 @@ def unbroadcast(term, x):
     shape = np.shape(x)
     if np.shape(term) == shape:
         return term
+    if np.ndim(term) < len(shape) or any(t == 1 and n != 1 for t, n in zip(np.shape(term)[::-1], shape[::-1])):
+        term = term + np.zeros(shape, dtype=np.result_type(term))  # a zero or uniform adjoint, spread out
+        if np.shape(term) == shape:
+            return term
     term = np.sum(term, axis=tuple(range(np.ndim(term) - len(shape)))) if np.ndim(term) > len(shape) else term
     kept = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(term)[i] != 1)
     term = np.sum(term, axis=kept, keepdims=True) if kept else term

@@ -11,11 +11,11 @@ import builtins
 import keyword
 import operator
 
-from . import ir, rules, runtime
+from . import array_runtime, ir, rules, runtime
 
 MAX_LENGTH = 20
 # Never shadow what generated code calls: builtins (`pow`, `min`), module roots, structure helpers.
-RESERVED = frozenset(dir(builtins)) | {"math", "np", "numpy"} | set(runtime.__all__)
+RESERVED = frozenset(dir(builtins)) | {"math", "np", "numpy"} | set(runtime.__all__) | set(array_runtime.__all__)
 _WORDS = {
     operator.add: "plus", operator.sub: "minus", operator.mul: "times",
     operator.truediv: "over", operator.pow: "pow", operator.mod: "mod",

@@ -81,8 +81,9 @@ def _keeps_type(atom, floats, neutral):
     return atom.id in floats if isinstance(atom, ast.Name) else isinstance(atom.value, float)
 
 
-def _simplified(func, args, floats):
-    """An equivalent, cheaper right-hand side for func(*args), or None."""
+def _simplified(func, args, floats, arrays=False):
+    """An equivalent, cheaper right-hand side for func(*args), or None.  With `arrays`, never
+    `0 * x -> 0.0`: x may be an array, whose shape the result must keep."""
     if func is operator.add:
         x, y = args
         if isinstance(x, ast.Name) and isinstance(y, ast.Name) and x.id == y.id:
@@ -102,7 +103,7 @@ def _simplified(func, args, floats):
         for a, b in ((x, y), (y, x)):
             if _is(a, 1) and _keeps_type(b, floats, a):
                 return b
-            if _is(a, 0):
+            if _is(a, 0) and not arrays:
                 return ir.const(0.0)
             if _is(a, -1) and _keeps_type(b, floats, a):
                 return ast.UnaryOp(op=ast.USub(), operand=b)
@@ -110,7 +111,7 @@ def _simplified(func, args, floats):
         x, y = args
         if _is(y, 1) and _keeps_type(x, floats, ir.const(1.0)):
             return x
-        if _is(x, 0) and _const_value(y) != 0:
+        if _is(x, 0) and _const_value(y) != 0 and not arrays:
             return ir.const(0.0)
     elif func is operator.pow:
         if _is(args[1], 1):
@@ -175,7 +176,7 @@ def _through_definitions(func, args, defined, exact):
     return None
 
 
-def simplify(stmts, floats=(), merged=None):
+def simplify(stmts, floats=(), merged=None, arrays=False):
     """Algebraic identities: x*1, x+0, 0*x, x/1, x**1, --x, x + -y, -x + y, x * (1/y),
     (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
     merged = ir.merged_names(stmts) if merged is None else merged
@@ -184,7 +185,7 @@ def simplify(stmts, floats=(), merged=None):
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
         for _ in range(4):
-            better = (_simplified(func, args, floats) or _through_definitions(func, args, defined, ir.is_exact(stmt))
+            better = (_simplified(func, args, floats, arrays) or _through_definitions(func, args, defined, ir.is_exact(stmt))
                       or _floated(func, args, floats))
             if better is None:
                 break
@@ -419,7 +420,7 @@ def drop_unread_tapes(stmts):
     return strip(stmts)
 
 
-def optimize(stmts, namer, floats=(), max_rounds=20):
+def optimize(stmts, namer, floats=(), max_rounds=20, arrays=False):
     """Run every pass until the body stops changing (a fixed point).
 
     `floats` names parameters assumed to hold floats (those differentiated).
@@ -428,7 +429,7 @@ def optimize(stmts, namer, floats=(), max_rounds=20):
         before = CHANGES[0]
         merged = ir.merged_names(stmts)  # no pass below assigns a name twice: valid for the round
         stmts = fold_constants(stmts)
-        stmts = simplify(stmts, floats, merged)
+        stmts = simplify(stmts, floats, merged, arrays)
         stmts = propagate_copies(stmts, _merged=merged, _top=True)
         stmts = prune_branches(stmts)
         stmts = eliminate_common_subexpressions(stmts, merged)

@@ -195,6 +195,10 @@ def parse(func, _calling=()):
     filename, first, text = _source_of(func)
     tree = ast.parse(text)
     fdef = tree.body[0]
+    if isinstance(fdef, ast.AsyncFunctionDef):
+        parsed = ParsedFunction(func, func.__name__, filename, first, text.splitlines(), fdef)
+        raise parsed.error(fdef, "async functions cannot be differentiated; write a plain function.",
+                           UnsupportedSyntaxError)
     if not isinstance(fdef, ast.FunctionDef):
         raise SourceUnavailableError(f"cannot differentiate '{func.__name__}': its source is not a def statement")
     fdef.decorator_list = []

@@ -68,7 +68,7 @@ def _generate(func, options):
     # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
     floats = () if options.kind in ("jvp", "vjp") else wrt
     if options.optimize:  # merge duplicate primal values first, so each gets one adjoint
-        body = optimize(body, namer, floats=floats)
+        body = optimize(body, namer, floats=floats, arrays=options.kinds is not None)
     arrays = None
     if options.kinds is not None:
         kinds = dict(zip(parsed.params, options.kinds))
@@ -78,7 +78,9 @@ def _generate(func, options):
     body = stmts + [ast.Return(value=result, lineno=body[-1].lineno)]
     if options.optimize:
         preferred = _result_names(body[-1], wrt, options)
-        body = optimize(body, namer, floats=floats)
+        body = optimize(body, namer, floats=floats, arrays=arrays is not None)
+        if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
+            _shaped_zeros(body[-1], wrt, arrays, options)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
     if options.kind in ("grad", "value_and_grad"):
         body = _integer_guard(parsed.name, wrt, structures=options.mode == "forward") + body
@@ -144,6 +146,24 @@ def _integer_guard(function_name, wrt, structures=False):
     for stmt in ast.walk(guard[0]):
         stmt.lineno = None
     return guard
+
+
+def _shaped_zeros(ret, wrt, arrays, options):
+    """A gradient the optimizer folded to a constant (`x - x` has none) keeps its array's shape."""
+    value = ret.value
+    gradients = value.elts[1] if options.kind == "value_and_grad" else value
+    atoms = gradients.elts if isinstance(gradients, ast.Tuple) and not options.single else [gradients]
+    holder = gradients if isinstance(gradients, ast.Tuple) and not options.single else None
+    for index, (param, atom) in enumerate(zip(wrt, atoms)):
+        if isinstance(atom, ast.Constant) and arrays.is_array(param):
+            full = ast.Call(func=ast.parse("np.full_like", mode="eval").body, keywords=[],
+                            args=[ir.name(param), atom])
+            if holder is not None:
+                holder.elts[index] = full
+            elif options.kind == "value_and_grad":
+                value.elts[1] = full
+            else:
+                ret.value = full
 
 
 def _check_numbers(parsed, body, wrt, arrays=None):
