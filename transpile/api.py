@@ -4,6 +4,7 @@ import ast
 import functools
 import inspect
 import types
+import weakref
 
 from . import load
 from .errors import TranspileError, WrtError
@@ -83,7 +84,25 @@ def _transform(func, kind, wrt, optimize=True, mode="reverse", kinds=None):
 
 def uses_numpy(func, _seen=None):
     """Whether `func` (or a function it calls) reads NumPy: its code is then specialised to the
-    kinds of its arguments (a float, or an array of some rank and dtype)."""
+    kinds of its arguments (a float, or an array of some rank and dtype).  Remembered per function."""
+    if _seen is None:
+        try:
+            return _USES_NUMPY[func]
+        except (KeyError, TypeError):
+            pass
+    found = _uses_numpy(func, _seen)
+    if _seen is None:
+        try:
+            _USES_NUMPY[func] = found
+        except TypeError:
+            pass
+    return found
+
+
+_USES_NUMPY = weakref.WeakKeyDictionary()
+
+
+def _uses_numpy(func, _seen=None):
     import numpy
 
     seen = set() if _seen is None else _seen
