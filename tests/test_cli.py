@@ -95,3 +95,45 @@ def test_forward_mode_source(tmp_path):
     result = run("grad", f"{QUICKSTART}:f", "--wrt", "x,y", "--mode", "forward", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "# tangent of:" in result.stdout and "forward mode" in result.stdout
+
+
+def test_compare_prints_the_table_and_json(tmp_path):
+    import json
+
+    result = run("compare", f"{QUICKSTART}:f", "--at", "x=0.3,y=2.0", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "sympy diff + cse" in result.stdout and "transpile (AD)" in result.stdout and "agreement" in result.stdout
+    report = json.loads(run("compare", f"{QUICKSTART}:f", "--at", "x=0.3,y=2.0", "--json",
+                            tmp_path=tmp_path).stdout)
+    assert report["max_relative_difference"] < 1e-9 and report["point"] == {"x": 0.3, "y": 2.0}
+
+
+def test_check_exit_codes(tmp_path):
+    passed = run("check", f"{QUICKSTART}:f", "--at", "x=0.3", tmp_path=tmp_path)
+    assert passed.returncode == 0 and "worst relative error" in passed.stdout, passed.stderr
+    failed = run("check", "tests.wrong_rule:uses_wrong_rule", "--at", "x=0.4,y=2.0", tmp_path=tmp_path)
+    assert failed.returncode == 1 and "check failed" in failed.stderr
+    bad = run("check", f"{QUICKSTART}:f", "--at", "z=1", tmp_path=tmp_path)
+    assert bad.returncode == 2 and "name=value" in bad.stderr
+
+
+def test_graph_writes_dot_and_explains_a_missing_renderer(tmp_path):
+    dot = run("graph", f"{QUICKSTART}:f", "--wrt", "x", tmp_path=tmp_path)
+    assert dot.returncode == 0 and dot.stdout.startswith('digraph "f"') and "fillcolor" in dot.stdout
+    picture = run("graph", f"{QUICKSTART}:f", "-o", str(tmp_path / "f.svg"), tmp_path=tmp_path)
+    import shutil
+
+    if shutil.which("dot"):
+        assert picture.returncode == 0 and (tmp_path / "f.svg").exists()
+    else:
+        assert picture.returncode == 2 and "not installed" in picture.stderr and (tmp_path / "f.dot").exists()
+
+
+def test_jvp_and_cache_commands(tmp_path):
+    jvp = run("jvp", f"{QUICKSTART}:f", tmp_path=tmp_path)
+    assert jvp.returncode == 0 and "def jvp_f(x, y, dx, dy):" in jvp.stdout
+    info = run("cache", "info", tmp_path=tmp_path)
+    assert info.returncode == 0 and "entries: " in info.stdout and str(tmp_path / "cache") in info.stdout
+    cleared = run("cache", "clear", tmp_path=tmp_path)
+    assert cleared.returncode == 0 and "removed" in cleared.stdout
+    assert "entries: 0" in run("cache", "info", tmp_path=tmp_path).stdout

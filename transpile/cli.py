@@ -1,6 +1,6 @@
-"""`transpile` on the command line: print the generated code for FILE:FUNC.
+"""`transpile` on the command line: the generated code for FILE:FUNC, checks, comparisons, graphs.
 
-Exit codes: 0 ok, 2 usage or transpile error (one line on stderr).
+Exit codes: 0 ok, 1 a gradient check failed, 2 usage or transpile error (one line on stderr).
 """
 
 import argparse
@@ -16,6 +16,11 @@ EXAMPLES = """examples:
   transpile grad examples/quickstart.py:f --wrt x,y
   transpile grad examples/quickstart.py:f --wrt 0 --no-optimize
   transpile grad examples/quickstart.py:f --wrt x,y --mode forward
+  transpile jvp examples/quickstart.py:f
+  transpile compare examples/quickstart.py:f --at x=0.3,y=2.0 [--json]
+  transpile check examples/quickstart.py:f --at x=0.3,y=2.0     (exit 1 if the gradient is wrong)
+  transpile graph examples/quickstart.py:f -o f.svg
+  transpile cache info | clear
   python -m transpile grad mypackage.model:loss --wrt w
 """
 
@@ -58,6 +63,38 @@ def _wrt(text):
     return values[0] if len(values) == 1 else values
 
 
+def _point(func, text):
+    """The arguments for `--at name=value,...` (unnamed parameters: random floats in [0.2, 1.5])."""
+    import random
+
+    params = api._parameters(func)[: func.__code__.co_argcount]
+    given = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in params:
+            raise TranspileError(f"--at {part!r}: write name=value with a parameter of '{func.__name__}' "
+                                 f"({', '.join(params)})")
+        try:
+            given[name.strip()] = float(value)
+        except ValueError:
+            raise TranspileError(f"--at {part!r}: {value!r} is not a number") from None
+    rng = random.Random(0)
+    return [given[p] if p in given else rng.uniform(0.2, 1.5) for p in params]
+
+
+def _coloured(text):
+    """`text` highlighted as Python when writing to a terminal and Pygments is installed."""
+    if not sys.stdout.isatty():
+        return text
+    try:
+        from pygments import highlight
+        from pygments.formatters import TerminalFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return text
+    return highlight(text, PythonLexer(), TerminalFormatter())
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="transpile", description="Source-to-source automatic differentiation for Python.",
@@ -72,17 +109,108 @@ def build_parser():
                       help="reverse: adjoints (default); forward: tangents, one direction per --wrt entry")
     grad.add_argument("--value", action="store_true", help="generate value_and_grad instead of grad")
     grad.add_argument("--no-optimize", action="store_true", help="show the raw output, before optimization")
+    jvp = commands.add_parser("jvp", help="print the generated forward-mode (jvp) source")
+    jvp.add_argument("target", metavar="FILE:FUNC")
+    jvp.add_argument("--wrt", default=None, help="parameter names or positions with tangents (default: all)")
+    jvp.add_argument("--no-optimize", action="store_true", help="show the raw output, before optimization")
+    for name, text in (("compare", "numerical vs SymPy vs transpile derivatives, operation counts and timings"),
+                       ("check", "check the gradient against central differences along random directions")):
+        command = commands.add_parser(name, help=text, epilog=EXAMPLES,
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_argument("target", metavar="FILE:FUNC")
+        command.add_argument("--wrt", default=None, help="parameter names or positions (default: all)")
+        command.add_argument("--at", default="", help="the point, name=value,... (others: random in [0.2, 1.5])")
+        if name == "compare":
+            command.add_argument("--json", action="store_true", help="print the report as JSON")
+    graph = commands.add_parser("graph", help="the computation graph (Graphviz DOT; SVG or PNG with `dot`)")
+    graph.add_argument("target", metavar="FILE:FUNC")
+    graph.add_argument("--wrt", default="0")
+    graph.add_argument("-o", "--output", default=None, help="file.dot, file.svg or file.png (default: DOT to stdout)")
+    cache = commands.add_parser("cache", help="the disk cache: where it is and what it holds, or empty it")
+    cache.add_argument("action", choices=["info", "clear"])
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        func = load_target(args.target)
-        text = api.source(func, wrt=_wrt(args.wrt), mode=args.mode,
-                          kind="value_and_grad" if args.value else "grad", optimize=not args.no_optimize)
+        return _run(args)
     except TranspileError as exc:
         print(f"transpile: error: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(text)
+
+
+def _run(args):
+    if args.command == "cache":
+        return _cache(args.action)
+    func = load_target(args.target)
+    if args.command == "grad":
+        text = api.source(func, wrt=_wrt(args.wrt), mode=args.mode,
+                          kind="value_and_grad" if args.value else "grad", optimize=not args.no_optimize)
+        sys.stdout.write(_coloured(text))
+    elif args.command == "jvp":
+        wrt = _wrt(args.wrt) if args.wrt else tuple(range(func.__code__.co_argcount))
+        sys.stdout.write(_coloured(api.source(func, wrt=wrt, kind="jvp", optimize=not args.no_optimize)))
+    elif args.command in ("compare", "check"):
+        point = _point(func, args.at)
+        wrt = _wrt(args.wrt) if args.wrt else tuple(range(len(point)))
+        from . import check
+
+        if args.command == "compare":
+            report = check.compare(func, *point, wrt=wrt)
+            print(report.to_json() if args.json else report)
+        else:
+            try:
+                print(check.check_grad(func, *point, wrt=wrt))
+            except AssertionError as exc:
+                print(f"transpile: check failed: {exc}", file=sys.stderr)
+                return 1
+    elif args.command == "graph":
+        return _graph(func, _wrt(args.wrt), args.output)
+    return 0
+
+
+def _graph(func, wrt, output):
+    import shutil
+    import subprocess
+
+    from .graph import graph_dot
+
+    dot = graph_dot(func, wrt)
+    if output is None or output.endswith(".dot"):
+        if output is None:
+            sys.stdout.write(dot)
+        else:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(dot)
+        return 0
+    fmt = os.path.splitext(output)[1].lstrip(".").lower()
+    if fmt not in ("svg", "png", "pdf"):
+        raise TranspileError(f"-o {output}: write .dot, .svg, .png or .pdf")
+    program = shutil.which("dot")
+    if program is None:
+        fallback = os.path.splitext(output)[0] + ".dot"
+        with open(fallback, "w", encoding="utf-8") as handle:
+            handle.write(dot)
+        print(f"transpile: the Graphviz program 'dot' is not installed, so {output} was not drawn; wrote "
+              f"{fallback} instead (render it with `dot -T{fmt} {fallback} -o {output}`).", file=sys.stderr)
+        return 2
+    subprocess.run([program, f"-T{fmt}", "-o", output], input=dot, text=True, check=True)
+    return 0
+
+
+def _cache(action):
+    from . import load
+
+    directory = load.cache_dir()
+    entries = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".py")] \
+        if os.path.isdir(directory) else []
+    if action == "clear":
+        for path in entries:
+            os.remove(path)
+        print(f"removed {len(entries)} entries from {directory}")
+    else:
+        size = sum(os.path.getsize(p) for p in entries)
+        state = "off (TRANSPILE_CACHE=0)" if not load.disk_cache_enabled() else "on"
+        print(f"directory: {directory}\nentries: {len(entries)} ({size / 1024:.1f} KiB)\ndisk cache: {state}")
     return 0
