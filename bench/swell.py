@@ -3,8 +3,8 @@
 Run: python bench/swell.py [--max-size 64] [--plot swell.png]   (the plot needs `pip install .[plot]`)
 
 Two families of size n:
-* `products`: t = x; repeated n times: t = t * sin(t + x)      (nested products)
-* `compositions`: t = x; repeated n times: t = sin(t) * cos(t) + t   (deep compositions)
+* `products`: t = x; then n times t = t * sin(x + c_i)   (a product of n factors)
+* `compositions`: t = x; then n times t = sin(t) * x + c_i   (n nested compositions)
 
 For each n it writes the function to a file, differentiates it with SymPy
 (`sympy.diff` of the whole expression, then `sympy.cse`) and with transpile
@@ -27,11 +27,12 @@ import transpile as tp  # noqa: E402
 from transpile import load, symbolic  # noqa: E402
 from transpile.check import _count  # noqa: E402
 
-FAMILIES = {"products": "t = t * math.sin(t + x)", "compositions": "t = math.sin(t) * math.cos(t) + t"}
+FAMILIES = {"products": "t = t * math.sin(x + {i})", "compositions": "t = math.sin(t) * x + {i}"}
 
 
 def function(family, n, directory):
-    lines = ["import math", "", "", "def f(x):", "    t = x"] + [f"    {FAMILIES[family]}"] * n + ["    return t"]
+    lines = ["import math", "", "", "def f(x):", "    t = x"] + [f"    {FAMILIES[family].format(i=0.1 * (i + 1))}"
+                                                           for i in range(n)] + ["    return t"]
     path = os.path.join(directory, f"swell_{family}_{n}.py")
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -52,15 +53,18 @@ def measure(f, timeout):
     row["ad_time"] = time.perf_counter() - start
     body = ast.parse(text).body[-1].body
     row["ad_ops"] = _count(ast.Module(body=body[2:], type_ignores=[]))  # after the docstring and int check
-    start = time.perf_counter()
-    symbols, expression = symbolic.function_to_sympy(f)
-    derivative = symbolic.diff(expression, symbols["x"])
-    row["sympy_time"] = time.perf_counter() - start
-    row["sympy_ops"] = sympy.count_ops(derivative) if row["sympy_time"] < timeout else None
-    start = time.perf_counter()
-    replacements, reduced = sympy.cse([derivative])
-    row["cse_time"] = row["sympy_time"] + time.perf_counter() - start
-    row["cse_ops"] = sum(sympy.count_ops(e) for _, e in replacements) + sympy.count_ops(reduced[0])
+    try:
+        start = time.perf_counter()
+        symbols, expression = symbolic.function_to_sympy(f)
+        derivative = symbolic.diff(expression, symbols["x"])
+        row["sympy_time"] = time.perf_counter() - start
+        row["sympy_ops"] = sympy.count_ops(derivative) if row["sympy_time"] < timeout else None
+        start = time.perf_counter()
+        replacements, reduced = sympy.cse([derivative])
+        row["cse_time"] = row["sympy_time"] + time.perf_counter() - start
+        row["cse_ops"] = sum(sympy.count_ops(e) for _, e in replacements) + sympy.count_ops(reduced[0])
+    except RecursionError:  # SymPy's expression trees are too deep for it
+        row.update(sympy_time=float("nan"), sympy_ops=None, cse_time=float("inf"), cse_ops=None)
     return row
 
 
@@ -80,9 +84,9 @@ def main():
             for n in sizes:
                 row = measure(function(family, n, directory), options.timeout)
                 results[family].append((n, row))
-                print(f"{family:>13} {n:>4} {row['sympy_ops'] or '-':>10} {row['cse_ops']:>10} {row['ad_ops']:>7} "
-                      f"{row['sympy_time']:>10.3f} {row['cse_time']:>9.3f} {row['ad_time']:>8.3f}")
-                if row["cse_time"] > options.timeout:
+                print(f"{family:>13} {n:>4} {row['sympy_ops'] or '-':>10} {row['cse_ops'] or '-':>10} {row['ad_ops']:>7} "
+                      f"{row['sympy_time']:>10.3f} {row['cse_time']:>9.3f} {row['ad_time']:>8.3f}", flush=True)
+                if not row["cse_time"] < options.timeout:
                     break
             complete = [(n, r) for n, r in results[family] if r["sympy_ops"]]
             (n1, a), (n2, b) = complete[-2:]
@@ -103,7 +107,8 @@ def main():
                 ops_axes.loglog(ns, [r[key] or float("nan") for _, r in rows], style, marker="o",
                                 label=f"{family}: {label}")
             for key, label, style in (("cse_time", "SymPy diff + cse", "--"), ("ad_time", "transpile", ":")):
-                time_axes.loglog(ns, [r[key] for _, r in rows], style, marker="o", label=f"{family}: {label}")
+                time_axes.loglog(ns, [r[key] if r[key] < float("inf") else float("nan") for _, r in rows], style,
+                                 marker="o", label=f"{family}: {label}")
         ops_axes.set(xlabel="size n (statements)", ylabel="operations in the derivative", title="Expression swell")
         time_axes.set(xlabel="size n (statements)", ylabel="seconds to produce it", title="Time to differentiate")
         ops_axes.legend(fontsize=7)
