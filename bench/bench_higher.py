@@ -57,7 +57,7 @@ sys.path.insert(1, os.path.dirname(HERE))
 
 import bench_scalar as bs  # noqa: E402  (also points TRANSPILE_CACHE_DIR at a temporary directory)
 import transpile as tp  # noqa: E402
-from transpile import api, load  # noqa: E402
+from transpile import api  # noqa: E402
 
 import functions  # noqa: E402
 import hessian_functions  # noqa: E402

@@ -139,8 +139,6 @@ def test_jacobian_counts_outputs_of_functions_with_branches():
 
 
 def test_cached_functions_and_bound_methods():
-    import functools
-
     from . import other_module
 
     assert tp.grad(other_module.cached_square)(3.0) == 6.0

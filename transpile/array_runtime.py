@@ -6,8 +6,7 @@ rather than spelled out in every generated function.
 
 import numpy as np
 
-__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "as_float", "split_like",
-           "with_item"]
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "with_item"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -65,11 +64,6 @@ def matmul_adjoints(dout, a, b):
     da = da[..., 0, :] if np.ndim(a) == 1 else da
     db = db[..., 0] if np.ndim(b) == 1 else db
     return unbroadcast(da, a), unbroadcast(db, b)
-
-
-def as_float(value):
-    """A gradient for a Python float argument: a float, whatever NumPy scalar computed it."""
-    return float(value)
 
 
 def split_like(dout, parts, axis=0):
