@@ -196,7 +196,16 @@ def einsum_adjoints(kinds, args):
 
 
 array_rule(np.einsum, "spec, a, b", (None, "dout", "dout"), linear=(1, 2), kind=_unknown)  # (by the spec)
-ADJOINTS_BY_ARGS = {np.einsum: einsum_adjoints}
+
+
+def extreme_adjoints(kinds, args):
+    """Over all axes the max is one number: its adjoint needs no spreading before the weights."""
+    if _constant(args[1]) is None and _constant(args[2]) is False:
+        return "dout * extreme_weights(x, out, axis, keepdims)", None, None
+    return "expand_to(dout, x, axis, keepdims) * extreme_weights(x, out, axis, keepdims)", None, None
+
+
+ADJOINTS_BY_ARGS = {np.einsum: einsum_adjoints, np.max: extreme_adjoints, np.min: extreme_adjoints}
 
 # Writing into an array (`h[t + 1] = v`) is a new array with that element replaced.
 array_rule(array_runtime.with_item, "x, index, value",

@@ -21,7 +21,7 @@ from .normalize import Builder, source_line
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
 from .rules import LINEAR_HELPERS
-from .shapes import SCALAR, Array
+from .shapes import SCALAR, SOME_ARRAY, Array, broadcast
 
 
 def reverse(parsed, body, namer, wrt, seeds, arrays=None):
@@ -50,6 +50,7 @@ def reverse(parsed, body, namer, wrt, seeds, arrays=None):
                                                         sweep.zero(output.id))
             sweep.add(adjoint, output.id, seed)
     sweep.backward(primal, adjoint)
+    sweep.materialize(adjoint)
     gradients = []
     read = {n for stmt in ir.walk(primal) for n in ir.names_used(stmt)}
     for p in wrt:
@@ -77,6 +78,13 @@ def _runtime(helper, *args):
 def _call(spelled, *args, **keywords):
     return ast.Call(func=ast.parse(spelled, mode="eval").body, args=list(args),
                     keywords=[ast.keyword(arg=k, value=v) for k, v in keywords.items()])
+
+
+def _constant(atom, value):
+    return isinstance(atom, ast.Constant) and atom.value is value
+
+
+_np = np
 
 
 def _tape(stmt):
@@ -167,6 +175,15 @@ class _Sweep:
         if arrays is not None:  # arrays and numbers are not lists
             self.structured -= {n for n, k in arrays.kinds.items() if isinstance(k, Array) or k == SCALAR}
         self.builder = Builder(namer)
+        # Adjoints of arrays that are one number spread over the array (the seed of `np.sum(x)`):
+        # name -> that number.  Multiplied into a partial shaped like the array, it need never be spread.
+        self.uniform = {}
+
+    def materialize(self, adjoint, names=None):
+        """Spread uniform adjoints (all, or those of `names`) into arrays, as ordinary adjoints."""
+        for var in [v for v in self.uniform if names is None or v in names]:
+            value = self.uniform.pop(var)
+            self.add(adjoint, var, _call("np.full_like", ir.name(var), value))
 
     def zero(self, var):
         """The zero adjoint of `var`: 0.0, zeros shaped like an array, or a mirror of zeros for a structure."""
@@ -176,6 +193,8 @@ class _Sweep:
 
     def add(self, adjoint, var, term, negative=False):
         """adjoint[var] += term (or -= term), as a new SSA version."""
+        if var in self.uniform:
+            self.materialize(adjoint, {var})
         builder = self.builder
         if var in adjoint and var in self.structured:  # a mirror, updated in place
             rhs = _runtime("add_into", adjoint[var], builder.atom(term))
@@ -233,6 +252,8 @@ class _Sweep:
         """Emit the adjoints of `stmts`, last statement first, updating `adjoint` (name -> atom)."""
         commented_line = None
         for stmt in reversed(stmts):
+            if isinstance(stmt, (ast.If, ast.For, ast.While)):
+                self.materialize(adjoint)  # branches and loops merge and carry plain adjoints
             if isinstance(stmt, ast.If):
                 self._branch(stmt, adjoint)
                 commented_line = None
@@ -242,14 +263,18 @@ class _Sweep:
                 commented_line = None
                 continue
             touched = ir.appended(stmt) in self.active if ir.appended(stmt) else \
-                isinstance(stmt, ast.Assign) and ir.target(stmt) in adjoint
+                isinstance(stmt, ast.Assign) and (ir.target(stmt) in adjoint or ir.target(stmt) in self.uniform)
             if not touched:
                 continue
+            if isinstance(stmt, ast.Assign) and ir.target(stmt) in self.uniform and not self._spreads(stmt):
+                self.materialize(adjoint, {ir.target(stmt)})
             if stmt.lineno != commented_line:
                 self.builder.stmts.append(ir.comment(f"grad of: {source_line(self.parsed, stmt)}"))
                 commented_line = stmt.lineno
             self.builder.lineno = stmt.lineno
             arrays = self.arrays
+            if arrays is not None and isinstance(stmt, ast.Assign) and self._seeds_uniform(stmt, adjoint):
+                continue
             if arrays is not None and isinstance(stmt, ast.Assign) and (arrays.indexed(stmt) or arrays.array_rule(stmt)):
                 dresult = adjoint.pop(ir.target(stmt))
                 try:
@@ -262,6 +287,9 @@ class _Sweep:
             if self._structure(stmt, adjoint):
                 continue
             result = ir.target(stmt)
+            if result in self.uniform:
+                self._spread(stmt, adjoint)
+                continue
             dresult = adjoint.pop(result)
             if isinstance(stmt.value, ast.Name) and result in self.structured:  # a copy of a structure
                 self.add(adjoint, stmt.value.id, dresult)
@@ -274,6 +302,57 @@ class _Sweep:
                     magnitude = arrays.numpy_partial(func, magnitude, args)
                     term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), var, result)
                 self.add(adjoint, var, term, negative)
+
+    def _seeds_uniform(self, stmt, adjoint):
+        """`s = np.sum(x)` (or np.mean) over all axes: x's adjoint is ds (ds / x.size) spread over x,
+        kept as that one number while it can be (`uniform`).  Returns whether it was."""
+        func, args = ir.operation(stmt.value)
+        result = ir.target(stmt)
+        if func not in (_np.sum, _np.mean) or result not in adjoint or not isinstance(args[0], ast.Name):
+            return False
+        x = args[0].id
+        if not (_constant(args[1], None) and _constant(args[2], False)) or not self.arrays.is_array(x) \
+                or x in adjoint or x in self.uniform or x not in self.active:
+            return False
+        dresult = adjoint.pop(result)
+        value = dresult if func is _np.sum else ast.BinOp(left=dresult, op=ast.Div(),
+                                                           right=_call("np.size", ir.name(x)))
+        self.uniform[x] = self.builder.atom(value)
+        return True
+
+    def _spreads(self, stmt):
+        """Whether `stmt` is elementwise (so a uniform adjoint of its result can pass through it)."""
+        if not isinstance(stmt.value, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Name)) or self.arrays is None:
+            return False
+        if self.arrays.indexed(stmt) or self.arrays.array_rule(stmt) or structure_operands(stmt.value) is not None:
+            return False
+        return isinstance(self.arrays.kinds.get(ir.target(stmt)), Array) and \
+            self.arrays.kinds[ir.target(stmt)] != SOME_ARRAY
+
+    def _spread(self, stmt, adjoint):
+        """The adjoint of an elementwise statement whose result's adjoint is the number u spread:
+        a constant partial passes u on (still one number) to an operand of the result's kind; a
+        partial shaped like the result is multiplied by u itself; anything else spreads u first."""
+        arrays, result = self.arrays, ir.target(stmt)
+        u = self.uniform.pop(result)
+        kind = arrays.kinds[result]
+        func, args = ir.operation(stmt.value)
+        for var, partial in partials_of(self.parsed, stmt, self.active.__contains__).items():
+            negative, magnitude = split_sign(partial)
+            magnitude = arrays.numpy_partial(func, magnitude, args)
+            if isinstance(magnitude, ast.Constant) and arrays.kinds.get(var) == kind and var not in adjoint:
+                scaled = ast.BinOp(left=magnitude, op=ast.Mult(), right=u)
+                if var in self.uniform:
+                    scaled = ast.BinOp(left=self.uniform[var], op=ast.Sub() if negative else ast.Add(), right=scaled)
+                elif negative:
+                    scaled = ast.UnaryOp(op=ast.USub(), operand=scaled)
+                self.uniform[var] = self.builder.atom(scaled)
+                continue
+            names = [n.id for n in ast.walk(magnitude) if isinstance(n, ast.Name)]
+            shaped = names and broadcast([arrays.kinds.get(n) for n in names]) == kind
+            spread = u if shaped else _call("np.full_like", ir.name(result), u)
+            term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=spread), var, result)
+            self.add(adjoint, var, term, negative)
 
     def _branch(self, stmt, adjoint):
         """The same `if`, each branch swept backwards; adjoints that differ are merged."""
