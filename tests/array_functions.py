@@ -114,6 +114,18 @@ def writes_into_slices(x):
     return np.sum(y * y)
 
 
+def solves_for_a_matrix(a, b):
+    a = a + 3.0 * np.eye(3)
+    return np.sum(np.linalg.solve(a, b) ** 2)
+
+
+def stacks_an_appended_list(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * (i + 1.0))
+    return np.sum(np.stack(rows) ** 2) + np.sum(np.array(rows) * x)
+
+
 CASES = [
     (elementwise, ((3, 4), (3, 4)), (0, 1)),
     (more_elementwise, ((5,),), (0,)),
@@ -136,4 +148,33 @@ CASES = [
     (contracts, ((2, 3), (3, 4), (3,)), (0, 1, 2)),
     (rnn, ((4, 3), (2, 2), (3, 2)), (0, 1, 2)),
     (writes_into_slices, ((3,),), (0,)),
+    (solves_for_a_matrix, ((3, 3), (3, 2)), (0, 1)),
+    (stacks_an_appended_list, ((4,),), (0,)),
 ]
+
+
+# Refused with a TranspileError (each once gave a raw traceback or a wrong answer).
+def writes_through_an_alias(x):
+    y = x
+    y[0] = 0.0
+    return np.sum(x * x)
+
+
+def dots_a_scalar(s, x):
+    return np.sum(np.dot(s, x))
+
+
+def traces_by_einsum(a, b):
+    return np.einsum("ii,i->", a, b)
+
+
+def concatenates_flat(a, b):
+    return np.sum(np.concatenate([a, b], axis=None))
+
+
+def determinants_of_a_stack(a):
+    return np.sum(np.linalg.det(a))
+
+
+REFUSED = [(writes_through_an_alias, ((4,),)), (dots_a_scalar, (None, (3,))), (traces_by_einsum, ((3, 3), (3,))),
+           (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),))]

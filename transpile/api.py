@@ -1,6 +1,7 @@
 """The public functions: grad, value_and_grad, jvp, vjp, jacobian, hessian, source."""
 
 import ast
+import copy
 import functools
 import inspect
 import types
@@ -242,7 +243,7 @@ def vjp(func, *primals):
     given = len(primals)
     primals, count = _all_positional(func, tuple(primals), "vjp")
     generated = _transform(func, "vjp", tuple(range(count)))[0]
-    value = func(*primals)
+    value = func(*copy.deepcopy(primals))  # f may write into its arrays; the caller's stay as they are
 
     def pullback(cotangent):
         if isinstance(value, tuple):

@@ -13,7 +13,7 @@ def expand_to(dout, x, axis=None, keepdims=False):
     """The adjoint of a sum of `x` over `axis`: `dout` spread back over the summed axes."""
     if axis is not None and not keepdims:
         dout = np.expand_dims(dout, axis)
-    return np.broadcast_to(dout, np.shape(x))
+    return np.array(np.broadcast_to(dout, np.shape(x)))  # a writable array (it may be a gradient)
 
 
 def unbroadcast(term, x):

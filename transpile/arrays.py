@@ -61,8 +61,10 @@ class Arrays:
         func, args = ir.operation(value)
         rule = rules.rule_for(func, len(args))
         by_kind = numpy_rules.ADJOINTS_BY_KIND.get(func)
-        templates = [rules._template(t, rule.params) for t in by_kind([self.kind(a) for a in args])] \
+        templates = [rules._template(t, rule.params) if t else None for t in by_kind([self.kind(a) for a in args])] \
             if by_kind else rule.adjoints
+        if func is numpy_rules.np.concatenate and isinstance(args[1], ast.Constant) and args[1].value is None:
+            raise ValueError("np.concatenate(..., axis=None) is not supported; flatten the arrays first")
         if func in numpy_rules.ADJOINTS_BY_ARGS:
             texts = numpy_rules.ADJOINTS_BY_ARGS[func]([self.kind(a) for a in args], args)
             if texts is None:
@@ -88,7 +90,7 @@ class Arrays:
         if rule.tangent is not None:
             if not any(isinstance(a, ast.Name) and a.id in known for a in args):
                 return None
-            differentials = [known.get(a.id, ir.const(0.0)) if isinstance(a, ast.Name) else ir.const(0.0)
+            differentials = [known.get(a.id, self.zero(a.id)) if isinstance(a, ast.Name) else ir.const(0.0)
                              for a in args]
             return substitute(rule.tangent, rule.params + tuple("d_" + p for p in rule.params), args + differentials,
                               ir.target(stmt))

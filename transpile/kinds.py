@@ -73,8 +73,11 @@ def structured_names(stmts):
                 copies.append((target, value.id))
             elif isinstance(value, ast.Call) and ir.callee(value) in (sum, len):
                 structured.update(ir.names_used(value))
-            elif ir.operation(value)[0] is not None:  # arithmetic: its operands are numbers
-                numbers.update(a.id for a in ir.operation(value)[1] if isinstance(a, ast.Name))
+            elif ir.operation(value)[0] is not None:  # arithmetic: its operands are numbers (or arrays)
+                func, args = ir.operation(value)
+                rule = rules.rule_for(func, len(args)) if isinstance(value, ast.Call) else None
+                if rule is None or rule.elementwise:  # (np.stack(rows) takes a list)
+                    numbers.update(a.id for a in args if isinstance(a, ast.Name))
     while True:  # a copy has the kind of what it copies
         size = len(structured)
         for a, b in copies:

@@ -247,7 +247,9 @@ def _reachable(obj, names, seen, reads):
     view = _Attributes(obj)
     tokens = []
     for attr in names:
-        value = view.get(attr, _MISSING)
+        with warnings.catch_warnings():  # a module's deprecated attribute (numpy.linalg.linalg) is not read
+            warnings.simplefilter("ignore", DeprecationWarning)
+            value = view.get(attr, _MISSING)
         if value is _MISSING or not (isinstance(value, (numbers.Number, types.ModuleType)) or _is_function(value)
                                      or _is_namespace(value)):
             continue

@@ -32,6 +32,7 @@ class Builder:
         self.escaped = set()  # owned lists stored in another structure (no longer appended to)
         self.views = {}  # array name -> names read from it by indexing (NumPy views of it)
         self.stale = set()  # views of an array that has since been written into
+        self.alias_of = {}  # name -> the name it copies (`y = x`), to the first
         self.synthetic = 0  # counter for names the normalizer binds in `env` ("<...>", never emitted)
 
     def emit(self, target, rhs, origin=None):
@@ -780,6 +781,8 @@ def _assignment(parsed, stmt, builder, env):
             builder.owned.add(env[target.id].id)
         if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):  # maybe a view of an array
             builder.views.setdefault(rhs.value.id, set()).add(env[target.id].id)
+        if isinstance(rhs, ast.Name):  # `y = x`: the same object under two names
+            builder.alias_of[env[target.id].id] = builder.alias_of.get(rhs.id, rhs.id)
 
 
 def _write_element(parsed, stmt, target, builder, env):
@@ -794,6 +797,12 @@ def _write_element(parsed, stmt, target, builder, env):
     else:
         value = stmt.value
     array = builder.atom(target.value, env)
+    root = builder.alias_of.get(array.id, array.id)
+    aliases = sorted(other for other, value in env.items() if other != name and not other.startswith("<")
+                     and isinstance(value, ast.Name) and builder.alias_of.get(value.id, value.id) == root)
+    if aliases:
+        raise parsed.error(target, f"'{name}' is the same array as '{aliases[0]}', and writing into it would change "
+                                   f"both; write into a copy ({name} = np.array({aliases[0]})).")
     index = builder.atom(_index_value(target.slice), env)
     element = builder.atom(value, env)
     written = builder.emit(builder.namer.fresh(name), ast.Call(func=ir.name("with_item"), args=[array, index, element],

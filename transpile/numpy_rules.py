@@ -18,7 +18,7 @@ import numpy as np
 
 from . import array_runtime, rules
 from .rules import array_rule, nondifferentiable, partials
-from .shapes import SCALAR, SOME_ARRAY, Array, broadcast
+from .shapes import OTHER, SCALAR, SOME_ARRAY, Array, broadcast
 
 
 def _spell(obj, text):
@@ -31,6 +31,7 @@ for _name in ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh exp expm1
               "min matmul dot outer inner transpose reshape expand_dims squeeze atleast_1d atleast_2d atleast_3d "
               "zeros_like ones_like floor ceil round shape ndim size zeros ones full eye arange linspace").split():
     _spell(getattr(np, _name), f"np.{_name}")
+_spell(list, "list")  # the adjoint of a list turned into an array is a list again
 for _name in ("norm", "det", "inv", "solve"):
     _spell(getattr(np.linalg, _name), f"np.linalg.{_name}")
 for _name in array_runtime.__all__:
@@ -124,6 +125,38 @@ def _unknown(kinds, args):
 
 
 # Adjoint templates by the operands' ranks where one expression reads best (X.T @ dz).
+def dot_adjoints(kinds):
+    """np.dot agrees with @ for vectors and matrices; its other forms are refused."""
+    if not all(isinstance(k, Array) and 1 <= k.ndim <= 2 for k in kinds):
+        raise ValueError("np.dot is supported for vectors and matrices; use * for scalars, @ for stacks")
+    return matmul_adjoints(kinds)
+
+
+def vector_adjoints(texts):
+    def adjoints(kinds):
+        if not all(isinstance(k, Array) and k.ndim in (1, -1) for k in kinds):
+            raise ValueError("np.outer and np.inner are supported for 1-D arrays")
+        return texts
+    return adjoints
+
+
+def matrix_adjoints(texts, matrix_b=None):
+    """Rules written for one square matrix (not stacks): `matrix_b` gives other texts for a 2-D b."""
+    def adjoints(kinds):
+        if not isinstance(kinds[0], Array) or kinds[0].ndim not in (2, -1):
+            raise ValueError("np.linalg.det, inv and solve are supported for one 2-D matrix, not stacks")
+        if matrix_b is None:
+            return texts
+        if kinds[1] == SOME_ARRAY:  # a vector or a matrix: asked at run time
+            return (f"({matrix_b[0]}) if np.ndim(out) == 2 else ({texts[0]})", texts[1])
+        if isinstance(kinds[1], Array) and kinds[1].ndim == 2:
+            return matrix_b
+        if not (isinstance(kinds[1], Array) and kinds[1].ndim == 1):
+            raise ValueError("np.linalg.solve(a, b) is supported for a 1-D or 2-D b")
+        return texts
+    return adjoints
+
+
 def matmul_adjoints(kinds):
     a, b = kinds
     if isinstance(a, Array) and isinstance(b, Array):
@@ -141,7 +174,7 @@ def matmul_adjoints(kinds):
 ADJOINTS_BY_KIND = {}  # func -> (kinds -> adjoint template texts), consulted before Rule.adjoints
 for _func in (np.matmul, np.dot, operator.matmul):
     array_rule(_func, "a, b", ("dout @ np.transpose(b)", "np.transpose(a) @ dout"), linear=(0, 1), kind=_matmul)
-    ADJOINTS_BY_KIND[_func] = matmul_adjoints
+    ADJOINTS_BY_KIND[_func] = dot_adjoints if _func is np.dot else matmul_adjoints
 array_rule(np.sum, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims)", None, None), linear=(0,),
            kind=_reduced)
 array_rule(np.mean, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * (np.size(dout) / np.size(x))",
@@ -170,13 +203,20 @@ array_rule(np.linalg.inv, "a", ("-(np.transpose(out) @ dout @ np.transpose(out))
 array_rule(np.linalg.solve, "a, b", ("-np.outer(np.linalg.solve(np.transpose(a), dout), out)",
                                      "np.linalg.solve(np.transpose(a), dout)"),
            tangent="np.linalg.solve(a, d_b - d_a @ out)", kind=_unknown)
+ADJOINTS_BY_KIND[np.outer] = vector_adjoints(("dout @ b", "a @ dout"))
+ADJOINTS_BY_KIND[np.inner] = vector_adjoints(("dout * b", "dout * a"))
+ADJOINTS_BY_KIND[np.linalg.det] = matrix_adjoints(("dout * out * np.transpose(np.linalg.inv(a))",))
+ADJOINTS_BY_KIND[np.linalg.inv] = matrix_adjoints(("-(np.transpose(out) @ dout @ np.transpose(out))",))
+ADJOINTS_BY_KIND[np.linalg.solve] = matrix_adjoints(
+    ("-np.outer(np.linalg.solve(np.transpose(a), dout), out)", "np.linalg.solve(np.transpose(a), dout)"),
+    matrix_b=("-(np.linalg.solve(np.transpose(a), dout) @ np.transpose(out))", "np.linalg.solve(np.transpose(a), dout)"))
 
 # Arrays made from lists of numbers or arrays: the adjoint of the list is read element by element,
 # which an array (or a list of arrays) serves as well.
 for _name in ("array", "stack", "concatenate", "moveaxis", "split"):
     _spell(getattr(np, _name), f"np.{_name}")
-array_rule(np.array, "x", ("dout",), linear=(0,), kind=_unknown)
-array_rule(np.stack, "x, axis", ("np.moveaxis(dout, axis, 0)", None), linear=(0,), kind=_unknown)
+array_rule(np.array, "x", ("list(dout)",), linear=(0,), kind=_unknown)
+array_rule(np.stack, "x, axis", ("list(np.moveaxis(dout, axis, 0))", None), linear=(0,), kind=_unknown)
 array_rule(np.concatenate, "x, axis", ("split_like(dout, x, axis)", None), linear=(0,), kind=_unknown)
 
 # np.einsum("ij,jk->ik", a, b), two operands, explicit output: each adjoint is an einsum too.
@@ -189,6 +229,8 @@ def einsum_adjoints(kinds, args):
         return None
     inputs, output = spec.replace(" ", "").split("->")
     left, right = inputs.split(",")
+    if any(len(set(part)) != len(part) for part in (left, right, output)):
+        return None  # a repeated index (a trace or diagonal)
     if not set(left) <= set(right + output) or not set(right) <= set(left + output):
         return None  # an index summed away from one operand alone: not supported
     return (None, f"np.einsum({output + ',' + right + '->' + left!r}, dout, b)",
@@ -214,6 +256,9 @@ array_rule(array_runtime.with_item, "x, index, value",
 _spell(slice, "slice")
 
 # The helpers of generated code, so that it can be differentiated again (second order).
+_spell(np.full_like, "np.full_like")
+array_rule(np.full_like, "x, value", (None, "np.sum(dout)"), linear=(1,), kind=lambda kinds, args: kinds[0])
+array_rule(list, "x", ("np.array(dout)",), linear=(0,), kind=lambda kinds, args: OTHER)
 _spell(np.broadcast_to, "np.broadcast_to")
 array_rule(np.broadcast_to, "x, shape", ("unbroadcast(dout, x)", None), linear=(0,), kind=_unknown)
 array_rule(array_runtime.expand_to, "dout, x, axis, keepdims",
@@ -253,4 +298,4 @@ def result_kind(func, kinds, args):
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
 NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
-    operator.matmul} | {getattr(array_runtime, name) for name in array_runtime.__all__}
+    operator.matmul, list} | {getattr(array_runtime, name) for name in array_runtime.__all__}
