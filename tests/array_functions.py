@@ -114,6 +114,11 @@ def writes_into_slices(x):
     return np.sum(y * y)
 
 
+def methods_of_temporaries(x, w):
+    y = (x @ w).T
+    return np.sum(y.reshape(2, 3) ** 2) + (x * 2.0).sum(axis=0).mean() + np.sum(np.tanh(x @ w).max(axis=1))
+
+
 def solves_for_a_matrix(a, b):
     a = a + 3.0 * np.eye(3)
     return np.sum(np.linalg.solve(a, b) ** 2)
@@ -149,6 +154,7 @@ CASES = [
     (rnn, ((4, 3), (2, 2), (3, 2)), (0, 1, 2)),
     (writes_into_slices, ((3,),), (0,)),
     (solves_for_a_matrix, ((3, 3), (3, 2)), (0, 1)),
+    (methods_of_temporaries, ((3, 4), (4, 2)), (0, 1)),
     (stacks_an_appended_list, ((4,),), (0,)),
 ]
 

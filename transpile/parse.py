@@ -421,7 +421,10 @@ class _Resolver(ast.NodeTransformer):
             method = node.func.attr
             if method in METHODS:  # x.sum(axis=0) is np.sum(x, axis=0)
                 spelled = ast.parse(rules.spelling(METHODS[method]), mode="eval").body
-                call = ast.Call(func=ast.copy_location(spelled, node.func), args=[node.func.value] + node.args,
+                args = node.args
+                if method in ("reshape", "transpose") and len(args) > 1:  # x.reshape(2, 3): one shape tuple
+                    args = [ast.copy_location(ast.Tuple(elts=args, ctx=ast.Load()), args[0])]
+                call = ast.Call(func=ast.copy_location(spelled, node.func), args=[node.func.value] + args,
                                 keywords=node.keywords)
                 return self.visit_Call(ast.copy_location(call, node))
             if (method, len(node.args)) not in (("append", 1), ("pop", 0)) or node.keywords:
@@ -447,10 +450,11 @@ class _Resolver(ast.NodeTransformer):
         return node
 
     def _is_local(self, node):
-        """Whether `node` is a local variable, or an element or attribute of one (x, xs[0], x.T)."""
+        """Whether `node` is a value the function computes: a local variable, an element or attribute
+        of one (x, xs[0], x.T), or any other expression ((x @ w).T), as opposed to a module's name."""
         while isinstance(node, (ast.Subscript, ast.Attribute)):
             node = node.value
-        return isinstance(node, ast.Name) and node.id in self.locals
+        return not isinstance(node, ast.Name) or node.id in self.locals
 
     def visit_Attribute(self, node):
         if self._is_local(node.value) and node.attr in ATTRIBUTES:  # x.T is np.transpose(x)
