@@ -45,3 +45,20 @@ def test_compare_agrees_with_sympy(func):
 def test_compare_refuses_loops_clearly():
     with pytest.raises(tp.TranspileError):
         tp.compare(functions.simulate, 0.5, 0.3, 1.2, 10, wrt=0)
+
+
+def test_compare_agrees_with_sympy_across_the_scalar_corpus():
+    """Every corpus function SymPy can express (straight-line code) agrees; the others are refused."""
+    from transpile.symbolic import SymbolicError
+
+    compared = 0
+    for func in functions.CORPUS:
+        n = func.__code__.co_argcount
+        args = [0.3 + 0.4 * i for i in range(n)]
+        try:
+            report = tp.compare(func, *args, wrt=tuple(range(n)), timing=False)
+        except (tp.TranspileError, SymbolicError):
+            continue
+        assert report.max_relative_difference < 1e-9, func.__name__
+        compared += 1
+    assert compared >= 10
