@@ -62,3 +62,11 @@ def test_compare_agrees_with_sympy_across_the_scalar_corpus():
         assert report.max_relative_difference < 1e-9, func.__name__
         compared += 1
     assert compared >= 10
+
+
+@pytest.mark.parametrize("point", [(0.3, 0.7), (0.9, 0.2), (0.7, 0.9), (0.7, 2.5)], ids=str)
+def test_compare_turns_branches_into_piecewise(point):
+    """Every path of `branches` (if, elif with `and`, else with an early return) agrees with SymPy."""
+    report = tp.compare(functions.branches, *point, wrt=(0, 1), timing=False)
+    assert report.max_relative_difference < 1e-12
+    assert report.values["sympy diff"] == pytest.approx(report.values["numerical (h^2)"], rel=1e-6, abs=1e-8)

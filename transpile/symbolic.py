@@ -265,7 +265,7 @@ def to_sympy(expr, symbols):
     `expr` is an `ast.expr` (or `ast.Expression`, or source text); `symbols`
     maps each variable name it reads to a SymPy expression (usually a Symbol).
     Raises SymbolicError for anything outside: numbers, names, `math.<const>`,
-    unary/binary operators, comparisons (chains too), `x if c else y`, and calls
+    unary/binary operators, comparisons (chains too), `x if c else y`, `and`/`or`, and calls
     to callables in `BUILDERS` spelled as in `rules.SPELLING`.
     """
     sympy = _sp()
@@ -298,6 +298,13 @@ def to_sympy(expr, symbols):
                                for op, a, b in zip(node.ops, operands, operands[1:])])
         if isinstance(node, ast.IfExp):
             return piecewise(visit(node.body), truth(visit(node.test)), visit(node.orelse))
+        if isinstance(node, ast.BoolOp):  # `a and b` is `b if a else a`; `a or b` is `a if a else b`
+            result = visit(node.values[0])
+            for operand in node.values[1:]:
+                value = visit(operand)
+                result = piecewise(value, truth(result), result) if isinstance(node.op, ast.And) \
+                    else piecewise(result, truth(result), value)
+            return result
         if isinstance(node, ast.Call):
             if node.keywords:
                 raise SymbolicError(f"keyword arguments in '{ast.unparse(node)}'")
@@ -311,16 +318,22 @@ def to_sympy(expr, symbols):
 
 
 def program_to_sympy(body, symbols):
-    """Substitute a straight-line body into the SymPy form of its returned value.
+    """Substitute a function body into the SymPy form of its returned value.
 
     `body` is a list of statements (a function body, or its source text):
     assignments (`a = b = e`, `a, b = e1, e2`), augmented and annotated
-    assignments, `pass`, a docstring, and a final `return` (a tuple return
-    gives a tuple of expressions).  `symbols` gives the parameters.
+    assignments, `pass`, a docstring, `if`/`elif`/`else` (each path is
+    followed to its return, and the results join in a `Piecewise`, so k
+    branches in a row give up to 2^k pieces), and `return` (a tuple return
+    gives a tuple of expressions).  Loops are refused.  `symbols` gives the
+    parameters.
     """
     if isinstance(body, str):
         body = ast.parse(body).body
-    env = dict(symbols)
+    return _run(list(body), dict(symbols))
+
+
+def _run(body, env):
 
     def bind(target, value_node):
         # Pairs (name, expression) with every right-hand side read before any binding.
@@ -348,8 +361,16 @@ def program_to_sympy(body, symbols):
             pairs = bind(stmt.target, ast.BinOp(left=current, op=stmt.op, right=stmt.value))
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             pairs = [] if stmt.value is None else bind(stmt.target, stmt.value)
+        elif isinstance(stmt, ast.If):  # each path to its return, joined
+            condition = truth(to_sympy(stmt.test, env))
+            rest = body[index + 1:]
+            then, otherwise = _run(stmt.body + rest, dict(env)), _run(stmt.orelse + rest, dict(env))
+            if isinstance(then, tuple):
+                return tuple(piecewise(a, condition, b) for a, b in zip(then, otherwise))
+            return piecewise(then, condition, otherwise)
         else:
-            raise SymbolicError(f"statement '{ast.unparse(stmt)}' is not straight-line code")
+            raise SymbolicError(f"statement '{ast.unparse(stmt)}' is a loop or other code SymPy cannot "
+                                "express as one formula")
         env.update(pairs)
     raise SymbolicError("the body has no 'return'")
 
