@@ -506,7 +506,14 @@ def test_structure_programs_agree_across_modes_and_with_differences(source, poin
 
 ARRAY_TEMPLATES = ["np.sin({a}) * {b}", "{a} * {b} + 0.5", "np.exp(-{a} * {a}) + {b}", "np.tanh({a} - {b})",
                    "np.sqrt({a} * {a} + 1.0) / (1.0 + {b} * {b})", "np.maximum({a}, {b}) * 0.7",
-                   "np.log1p({a} * {a}) + np.cos({b})", "{a} / (2.0 + np.abs({b}))"]
+                   "np.log1p({a} * {a}) + np.cos({b})", "{a} / (2.0 + np.abs({b}))",
+                   "np.arcsin(0.5 * np.tanh({a})) + np.arccos(0.4 * np.cos({b}))", "np.arctan({a}) * np.arctan2({b}, 2.0)",
+                   "np.sinh(0.5 * {a}) - np.cosh(0.3 * {b})", "np.expm1(0.5 * {a}) * np.tan(0.3 * {b})",
+                   "np.log(1.5 + {a} * {a}) + np.log2(2.0 + {b}) - np.log10(3.0 + {a})",
+                   "np.power(1.0 + {a} * {a}, 0.5 * np.cos({b}))", "np.reciprocal(2.0 + {a} * {b}) + np.negative({b})",
+                   "np.square({a}) + np.absolute({b} - 0.6)", "np.minimum({a}, 0.7) * np.clip({b}, 0.3, 0.9)",
+                   "np.where({a} > {b}, {a} * {b}, {b} - 0.5)",
+                   "np.floor(3.0 * {a}) * {b} + np.ceil({b}) + np.round({a}, 1) + np.sign({a} - 0.6) * {a}"]
 ARRAY_SHAPES = {"m": (3, 4), "r": (4,), "c": (3, 1), "s": None}
 
 
@@ -520,8 +527,8 @@ def array_programs(draw):
         value = template.format(a=draw(st.sampled_from(variables)), b=draw(st.sampled_from(variables)))
         kind = draw(st.sampled_from(["plain", "plain", "reduce", "branch"]))
         if kind == "reduce":
-            value = f"np.{draw(st.sampled_from(['sum', 'mean']))}({value}, axis={draw(st.sampled_from([0, -1]))}, " \
-                    f"keepdims=True)"
+            value = f"np.{draw(st.sampled_from(['sum', 'mean', 'max', 'min', 'prod']))}({value}, " \
+                    f"axis={draw(st.sampled_from([0, -1]))}, keepdims=True)"
         target = f"v{index}"
         if kind == "branch":
             lines += [f"    if np.sum({variables[-1]}) > 0.5:", f"        {target} = {value}", "    else:",
@@ -531,6 +538,17 @@ def array_programs(draw):
         variables.append(target)
     lines.append(f"    return np.sum({variables[-1]}) + np.sum({variables[-2]} * {variables[-2]})")
     return "import numpy as np\n\n\ndef f(m, r, c, s):\n" + "\n".join(lines) + "\n"
+
+
+def test_numpy_programs_draw_from_every_elementwise_rule():
+    from transpile.numpy_rules import NUMPY_CONSTRUCTORS, NUMPY_FUNCTIONS
+
+    used = {ir.callee(node) for template in ARRAY_TEMPLATES
+            for node in ast.walk(ast.parse(template.format(a="x", b="y"), mode="eval")) if isinstance(node, ast.Call)}
+    elementwise = {f for (f, _), r in rules.RULES.items() if f in NUMPY_FUNCTIONS and r.elementwise
+                   and f not in NUMPY_CONSTRUCTORS and rules.SPELLING.get(f, "").startswith("np.")}
+    missing = sorted(rules.SPELLING[f] for f in elementwise - used)
+    assert not missing, f"add array templates using {missing}"
 
 
 @settings(max_examples=int(os.environ.get("TRANSPILE_SOAK_EXAMPLES", 25)), deadline=None,
