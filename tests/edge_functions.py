@@ -47,3 +47,11 @@ def array_power(x, y):
 
 def array_root(x):
     return np.sum(np.sqrt(x))
+
+
+def column_products(x):
+    return np.sum(np.prod(x, axis=0))
+
+
+def total_product(x):
+    return np.prod(x)

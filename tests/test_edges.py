@@ -42,3 +42,10 @@ def test_array_power_at_zero_base():
     dx, dy = tp.grad(e.array_power, wrt=(0, 1))(np.array([0.0, 2.0]), np.array([2.0, 3.0]))
     np.testing.assert_allclose(dx, [0.0, 12.0])
     np.testing.assert_allclose(dy, [0.0, 8.0 * math.log(2.0)])
+
+
+def test_products_with_zero_entries_have_exact_gradients():
+    """d prod(x)/dx_i is the product of the other entries, also where entries are 0 (not NaN)."""
+    x = np.array([[0.0, 1.0, 2.0], [3.0, 0.5, 0.0]])
+    np.testing.assert_array_equal(tp.grad(e.column_products)(x), [[3.0, 0.5, 0.0], [0.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(tp.grad(e.total_product)(np.array([0.0, 2.0, 3.0])), [6.0, 0.0, 0.0])

@@ -6,7 +6,8 @@ rather than spelled out in every generated function.
 
 import numpy as np
 
-__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "with_item"]
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "with_item",
+           "product_of_others"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -78,3 +79,16 @@ def with_item(x, index, value):
     out = np.array(x, copy=True)
     out[index] = value
     return out
+
+
+def product_of_others(x, axis=None):
+    """d prod(x, axis) / dx: at each entry, the product of the other entries along `axis` (exact
+    where entries are zero, unlike prod / x)."""
+    x = np.asarray(x)
+    if axis is None:
+        return product_of_others(x.reshape(-1), 0).reshape(x.shape)
+    moved = np.moveaxis(x, axis, -1)
+    ones = np.ones(moved.shape[:-1] + (1,), dtype=moved.dtype)
+    before = np.cumprod(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, moved[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis(before * after, -1, axis)

@@ -179,9 +179,9 @@ array_rule(np.sum, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims)", N
            kind=_reduced)
 array_rule(np.mean, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * (np.size(dout) / np.size(x))",
                                           None, None), linear=(0,), kind=_reduced)
-array_rule(np.prod, "x, axis, keepdims", ("expand_to(dout * out, x, axis, keepdims) / x", None, None),
-           tangent="np.sum(d_x * (expand_to(out, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)",
-           kind=_reduced)
+array_rule(np.prod, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * product_of_others(x, axis)", None,
+                                          None),
+           tangent="np.sum(d_x * product_of_others(x, axis), axis=axis, keepdims=keepdims)", kind=_reduced)
 for _func in (np.max, np.min):
     array_rule(_func, "x, axis, keepdims", ("expand_to(dout, x, axis, keepdims) * extreme_weights(x, out, axis, "
                                             "keepdims)", None, None),
