@@ -85,6 +85,8 @@ def product_of_others(x, axis=None):
     """d prod(x, axis) / dx: at each entry, the product of the other entries along `axis` (exact
     where entries are zero, unlike prod / x)."""
     x = np.asarray(x)
+    if x.ndim == 0:  # a number: no other entries
+        return np.ones_like(x)
     if axis is None:
         return product_of_others(x.reshape(-1), 0).reshape(x.shape)
     moved = np.moveaxis(x, axis, -1)
