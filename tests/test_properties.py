@@ -585,4 +585,6 @@ def test_numpy_programs_match_differences(source, seed, tmp_path):
                 values[position] = changed if x.shape else float(changed)
                 moved.append(f(*values))
             numeric = (moved[0] - moved[1]) / (2 * h)
-            assert np.asarray(gradient)[index] == pytest.approx(numeric, rel=1e-4, abs=1e-6), (source, position)
+            roundoff = 50 * np.finfo(float).eps * abs(value) / h  # differences of a large f lose digits
+            assert np.asarray(gradient)[index] == pytest.approx(numeric, rel=1e-4, abs=1e-6 + roundoff), \
+                (source, position)
