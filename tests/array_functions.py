@@ -119,6 +119,10 @@ def methods_of_temporaries(x, w):
     return np.sum(y.reshape(2, 3) ** 2) + (x * 2.0).sum(axis=0).mean() + np.sum(np.tanh(x @ w).max(axis=1))
 
 
+def array_syntax_only(x, y):  # never names NumPy: `@`, `.T`, slices and methods say it takes arrays
+    return (x.T @ y).sum() + (x[1:] * x[:-1]).mean()
+
+
 def solves_for_a_matrix(a, b):
     a = a + 3.0 * np.eye(3)
     return np.sum(np.linalg.solve(a, b) ** 2)
@@ -155,6 +159,7 @@ CASES = [
     (writes_into_slices, ((3,),), (0,)),
     (solves_for_a_matrix, ((3, 3), (3, 2)), (0, 1)),
     (methods_of_temporaries, ((3, 4), (4, 2)), (0, 1)),
+    (array_syntax_only, ((3, 2), (3, 4)), (0, 1)),
     (stacks_an_appended_list, ((4,),), (0,)),
 ]
 

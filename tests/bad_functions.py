@@ -35,6 +35,9 @@ def slices_a_list(xs):
     return sum(xs[1:])  # OFFENDING
 
 
+slices_a_list.args = ([1.0, 2.0, 3.0],)  # slices may be of arrays: refused once the argument is seen
+
+
 def calls_a_dict_method(d):
     for key, value in d.items():  # OFFENDING
         d = value

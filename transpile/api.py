@@ -117,6 +117,8 @@ def _uses_numpy(func, _seen=None):
     while pending:
         current = pending.pop()
         pending.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        if _array_syntax(current):
+            return True
         for name in current.co_names + current.co_freevars:
             value = scope.get(name)
             if value is numpy or value is numpy.linalg or (callable(value) and (
@@ -124,6 +126,23 @@ def _uses_numpy(func, _seen=None):
                     str(getattr(value, "__module__", "")).startswith("numpy"))) or \
                     (isinstance(value, types.FunctionType) and uses_numpy(value, seen)):
                 return True
+    return False
+
+
+def _array_syntax(code):
+    """Whether `code` uses what only arrays have: `@`, slices, or an array attribute or method
+    (`x.T`, `x.shape`, `x.sum()`): then it gets array arguments even if it never names NumPy."""
+    import dis
+
+    from .numpy_rules import ATTRIBUTES, METHODS
+
+    for op in dis.get_instructions(code):
+        if op.opname in ("BINARY_MATRIX_MULTIPLY", "BUILD_SLICE", "BINARY_SLICE") or (
+                op.opname == "BINARY_OP" and op.argrepr.startswith("@")):
+            return True
+        if op.opname in ("LOAD_ATTR", "LOAD_METHOD") and op.argval in set(ATTRIBUTES) | set(METHODS) - {"append",
+                                                                                                      "pop"}:
+            return True
     return False
 
 

@@ -424,9 +424,11 @@ class _Resolver(ast.NodeTransformer):
                 args = node.args
                 if method in ("reshape", "transpose") and len(args) > 1:  # x.reshape(2, 3): one shape tuple
                     args = [ast.copy_location(ast.Tuple(elts=args, ctx=ast.Load()), args[0])]
-                call = ast.Call(func=ast.copy_location(spelled, node.func), args=[node.func.value] + args,
-                                keywords=node.keywords)
-                return self.visit_Call(ast.copy_location(call, node))
+                for keyword in node.keywords:
+                    keyword.value = self.visit(keyword.value)
+                call = ast.Call(func=ast.copy_location(spelled, node.func), keywords=node.keywords,
+                                args=[self.visit(a) for a in [node.func.value] + args])
+                return ast.copy_location(call, node)  # spelled already: `np` need not be in f's globals
             if (method, len(node.args)) not in (("append", 1), ("pop", 0)) or node.keywords:
                 raise self.parsed.error(node.func, f"'.{method}(...)' is not supported; of the methods of local "
                                                    "values list.append(value), list.pop() and the array methods "
