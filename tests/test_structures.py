@@ -208,3 +208,26 @@ def test_forward_mode_jacobian_and_hessian_refuse_a_list_at_run_time():
                  lambda: tp.hessian(ignores_a_list)([0.5, 2.0], 0.3)):
         with pytest.raises(tp.TranspileError, match="list"):
             call()
+
+
+def appends_in_a_loop_in_a_branch(xs, w):
+    ys = [w]
+    for v in xs:
+        w = w * w
+        ys.append(w * w)
+    if w > 0.3:
+        w = w * w
+    else:
+        for v in xs:
+            ys.append(w * w)  # a branch whose only effect is a loop that appends
+    return xs[0] * xs[0] + 0.5 * sum(ys) * ys[-1]
+
+
+@pytest.mark.parametrize("w", [0.5, 0.95], ids=["else", "then"])
+def test_a_branch_that_only_appends_in_a_loop_is_kept(w):
+    """Found by the list property test on Python 3.13: DCE dropped such an `if`."""
+    args = ([1.0, 1.0, 1.0], w)
+    value, gradients = tp.value_and_grad(appends_in_a_loop_in_a_branch, wrt=(0, 1))(*copy.deepcopy(args))
+    assert value == appends_in_a_loop_in_a_branch(*copy.deepcopy(args))
+    for position, gradient in zip((0, 1), gradients):
+        assert_same_structure_close(gradient, structured_difference(appends_in_a_loop_in_a_branch, args, position))

@@ -317,8 +317,8 @@ def eliminate_dead_code(stmts, live=None):
             live_then, live_else = set(live), set(live)
             stmt.body = eliminate_dead_code(stmt.body, live_then)
             stmt.orelse = eliminate_dead_code(stmt.orelse, live_else)
-            if not any(isinstance(s, (ast.Assign, ast.If)) or (isinstance(s, ast.Expr) and not ir.is_comment(s))
-                       for s in stmt.body + stmt.orelse):
+            if not any(isinstance(s, (ast.Assign, ast.If, ast.For, ast.While)) or
+                       (isinstance(s, ast.Expr) and not ir.is_comment(s)) for s in stmt.body + stmt.orelse):
                 _changed()
                 continue
             live |= live_then | live_else | set(ir.names_used(stmt))
