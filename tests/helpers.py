@@ -163,3 +163,21 @@ def module_imports(source):
     """The module-level import lines of generated source (the int guard imports lazily, when raising)."""
     tree = ast.parse(source)
     return [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def array_difference(f, args, position, h=1e-6):
+    """Central differences at every entry of args[position] (a float or a float array), as a float64 array."""
+    import numpy as np
+
+    x = np.asarray(args[position], dtype=float)
+    gradient = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        moved = []
+        for step in (h, -h):
+            changed = x.copy()
+            changed[index] += step
+            values = list(args)
+            values[position] = changed if x.shape else float(changed)
+            moved.append(f(*values))
+        gradient[index] = (moved[0] - moved[1]) / (2 * h)
+    return gradient

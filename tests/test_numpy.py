@@ -11,28 +11,13 @@ import transpile as tp
 from transpile import numpy_rules, rules, symbolic
 
 from . import array_functions
+from .helpers import array_difference as numeric_gradient
 
 
 def arguments(shapes, seed=0, dtype=float):
     rng = np.random.default_rng(seed)
     return [float(rng.uniform(0.2, 1.2)) if s is None else rng.uniform(0.2, 1.2, size=s).astype(dtype)
             for s in shapes]
-
-
-def numeric_gradient(f, args, position, h=1e-6):
-    """Central differences at every entry of args[position] (a float or a float64 array)."""
-    x = np.asarray(args[position], dtype=float)
-    gradient = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        moved = []
-        for step in (h, -h):
-            changed = x.copy()
-            changed[index] += step
-            values = list(args)
-            values[position] = changed if x.shape else float(changed)
-            moved.append(f(*values))
-        gradient[index] = (moved[0] - moved[1]) / (2 * h)
-    return gradient
 
 
 def case_id(case):
