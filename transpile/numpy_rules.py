@@ -12,7 +12,10 @@ To add an elementwise function::
     partials(np.cbrt, "x", "out / (3 * x)")
 """
 
+import ast
+import math
 import operator
+import re
 
 import numpy as np
 
@@ -38,24 +41,15 @@ for _name in array_runtime.__all__:
     _spell(getattr(array_runtime, _name), _name)
 NUMPY_CONSTRUCTORS = {np.zeros, np.ones, np.zeros_like, np.ones_like, np.full, np.eye, np.arange, np.linspace}
 
-# Elementwise: the same partials as the scalar functions (math.* becomes np.* on arrays).
-partials(np.sin, "x", "np.cos(x)")
-partials(np.cos, "x", "-np.sin(x)")
-partials(np.tan, "x", "1 + out * out")
-partials(np.arcsin, "x", "1 / np.sqrt(1 - x * x)")
-partials(np.arccos, "x", "-(1 / np.sqrt(1 - x * x))")
-partials(np.arctan, "x", "1 / (1 + x * x)")
-partials(np.arctan2, "y, x", "x / (x * x + y * y)", "-(y / (x * x + y * y))")
-partials(np.sinh, "x", "np.cosh(x)")
-partials(np.cosh, "x", "np.sinh(x)")
-partials(np.tanh, "x", "1 - out * out")
-partials(np.exp, "x", "out")
-partials(np.expm1, "x", "out + 1")
-partials(np.log, "x", "1 / x")
-partials(np.log1p, "x", "1 / (1 + x)")
-partials(np.log2, "x", f"1 / (x * {np.log(2)!r})")
-partials(np.log10, "x", f"1 / (x * {np.log(10)!r})")
-partials(np.sqrt, "x", "0.5 / out")
+# Elementwise: the partials of their `math` twins, read with `np.*` (one table, not two that drift).
+MATH_TWINS = {np.sin: math.sin, np.cos: math.cos, np.tan: math.tan, np.arcsin: math.asin, np.arccos: math.acos,
+              np.arctan: math.atan, np.arctan2: math.atan2, np.sinh: math.sinh, np.cosh: math.cosh,
+              np.tanh: math.tanh, np.exp: math.exp, np.expm1: math.expm1, np.log: math.log, np.log1p: math.log1p,
+              np.log2: math.log2, np.log10: math.log10, np.sqrt: math.sqrt}
+for _func, _twin in MATH_TWINS.items():
+    _rule = min((r for (f, _), r in rules.RULES.items() if f is _twin), key=lambda r: len(r.params))
+    partials(_func, ", ".join(_rule.params),
+             *[re.sub(r"\bmath\.", "np.", ast.unparse(p)) for p in _rule.partials])
 partials(np.square, "x", "2 * x")
 partials(np.abs, "x", "np.sign(x)")  # 0 at the kink
 partials(np.absolute, "x", "np.sign(x)")

@@ -178,6 +178,7 @@ class _Sweep:
         # Adjoints of arrays that are one number spread over the array (the seed of `np.sum(x)`):
         # name -> that number.  Multiplied into a partial shaped like the array, it need never be spread.
         self.uniform = {}
+        self.definitions = {ir.target(s): s for s in ir.assignments(primal)}
 
     def materialize(self, adjoint, names=None):
         """Spread uniform adjoints (all, or those of `names`) into arrays, as ordinary adjoints."""
@@ -316,9 +317,19 @@ class _Sweep:
             return False
         dresult = adjoint.pop(result)
         value = dresult if func is _np.sum else ast.BinOp(left=dresult, op=ast.Div(),
-                                                           right=_call("np.size", ir.name(x)))
+                                                           right=_call("np.size", ir.name(self._same_size(x))))
         self.uniform[x] = self.builder.atom(value)
         return True
+
+    def _same_size(self, x):
+        """A name as large as `x` that the sweep reads anyway: an operand of the elementwise statement
+        defining x with x's kind (so `np.size(r)`, not `np.size(r * r)`, which would compute r * r)."""
+        definition = self.definitions.get(x)
+        if definition is not None and self._spreads(definition):
+            for arg in ir.operation(definition.value)[1]:
+                if isinstance(arg, ast.Name) and self.arrays.kinds.get(arg.id) == self.arrays.kinds[x]:
+                    return arg.id
+        return x
 
     def _spreads(self, stmt):
         """Whether `stmt` is elementwise (so a uniform adjoint of its result can pass through it)."""
