@@ -288,6 +288,8 @@ def result_kind(func, kinds, args):
         return SCALAR
     if func in NUMPY_CONSTRUCTORS:
         return SOME_ARRAY
+    if func is array_runtime.extreme_weights:  # (1 or 0 where x is, or is not, extreme: x's kind)
+        return kinds[0] if isinstance(kinds[0], Array) else None
     return broadcast(kinds)
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).

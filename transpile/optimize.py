@@ -10,8 +10,11 @@ import ast
 import math
 import operator
 
+import numpy as np
+
 from . import ir
 from .kinds import float_names
+from .shapes import SCALAR, Array, broadcast
 
 
 def _const_value(node):
@@ -81,9 +84,17 @@ def _keeps_type(atom, floats, neutral):
     return atom.id in floats if isinstance(atom, ast.Name) else isinstance(atom.value, float)
 
 
-def _simplified(func, args, floats, arrays=False):
+def _number(atom, floats, arrays, kinds):
+    """Whether `atom` certainly holds one number (not an array, whose shape a rewrite must keep)."""
+    if not isinstance(atom, ast.Name):
+        return _const_value(atom) is not None
+    return kinds.get(atom.id) == SCALAR if arrays else atom.id in floats
+
+
+def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
     """An equivalent, cheaper right-hand side for func(*args), or None.  With `arrays`, never
-    `0 * x -> 0.0`: x may be an array, whose shape the result must keep."""
+    `0 * x -> 0.0` unless `kinds` show that x is a number: an array's result keeps its shape."""
+    kinds = kinds or {}
     if func is operator.add:
         x, y = args
         if isinstance(x, ast.Name) and isinstance(y, ast.Name) and x.id == y.id:
@@ -98,12 +109,14 @@ def _simplified(func, args, floats, arrays=False):
             return x
         if _is(x, 0):
             return ast.UnaryOp(op=ast.USub(), operand=y)
+        if _same(x, y) and _number(x, floats, arrays, kinds):
+            return ir.const(0.0)
     elif func is operator.mul:
         x, y = args
         for a, b in ((x, y), (y, x)):
             if _is(a, 1) and _keeps_type(b, floats, a):
                 return b
-            if _is(a, 0) and not arrays:
+            if _is(a, 0) and (not arrays or _number(b, floats, arrays, kinds)):
                 return ir.const(0.0)
             if _is(a, -1) and _keeps_type(b, floats, a):
                 return ast.UnaryOp(op=ast.USub(), operand=b)
@@ -113,10 +126,18 @@ def _simplified(func, args, floats, arrays=False):
             return x
         if _is(x, 0) and _const_value(y) != 0 and not arrays:
             return ir.const(0.0)
+        if _same(x, y) and _number(x, floats, arrays, kinds) and not exact:
+            return ir.const(1.0)  # (x assumed nonzero, as in x * (1/x) -> 1)
     elif func is operator.pow:
         if _is(args[1], 1):
             return args[0]
+    elif func in (np.sum, np.mean) and _whole(args) and _number(args[0], floats, arrays, kinds or {}):
+        return args[0]  # the sum of one number
     return None
+
+
+def _same(x, y):
+    return isinstance(x, ast.Name) and isinstance(y, ast.Name) and x.id == y.id
 
 
 def _floated(func, args, floats):
@@ -130,8 +151,11 @@ def _floated(func, args, floats):
     return None
 
 
-def _through_definitions(func, args, defined, exact):
-    """Rewrites that look one definition back: negations, reciprocals, constant factors.
+def _through_definitions(func, args, defined, exact, number=lambda atom: False, kinds=None, sums=None):
+    """Rewrites that look one definition back: negations, reciprocals, constant factors; and,
+    for numbers (`number(atom)`), `a * (b / a) -> b`.  With `kinds` (array code), the zero of
+    an array drops out of a sum whose shape it does not change, and `np.sum(a * c)` for a
+    number `c` reuses a sum of `a` already computed (`sums`: array name -> name of its sum).
 
     With `exact`, only those that keep every bit of the result (sign moves).
     """
@@ -140,6 +164,11 @@ def _through_definitions(func, args, defined, exact):
         if isinstance(atom, ast.Name) and atom.id in defined and defined[atom.id][0] is op:
             return defined[atom.id][1]
         return None
+
+    if not exact and kinds is not None:
+        rewritten = _through_array_definitions(func, args, operand, number, kinds, sums)
+        if rewritten is not None:
+            return rewritten
 
     if func is operator.neg:
         inner = operand(args[0], operator.neg)
@@ -154,6 +183,10 @@ def _through_definitions(func, args, defined, exact):
         if negated and func is operator.add:
             return ir.build(operator.sub, [y, _copy_atom(negated[0])])
     elif func is operator.mul:
+        for a, b in (args, args[::-1]):
+            quotient = operand(b, operator.truediv)
+            if quotient and _same(quotient[1], a) and number(a) and not exact:
+                return _copy_atom(quotient[0])
         for a, b in (args, args[::-1]):
             reciprocal = operand(b, operator.truediv)
             if reciprocal and _is(reciprocal[0], 1) and not exact:
@@ -176,16 +209,58 @@ def _through_definitions(func, args, defined, exact):
     return None
 
 
-def simplify(stmts, floats=(), merged=None, arrays=False):
+def _through_array_definitions(func, args, operand, number, kinds, sums):
+    if func in (operator.add, operator.sub):
+        for keep, zero in (args, args[::-1]) if func is operator.add else (args,):
+            product = operand(zero, operator.mul)
+            if not product or not isinstance(keep, ast.Name):
+                continue
+            for factor, other in (product, product[::-1]):
+                if _is(factor, 0) and isinstance(other, ast.Name) and _covers(kinds.get(keep.id), kinds.get(other.id)):
+                    return _copy_atom(keep)
+    elif func is np.sum and _whole(args):
+        for op in (operator.mul, operator.truediv):
+            parts = operand(args[0], op)
+            if not parts:
+                continue
+            for array, factor in [parts] if op is operator.truediv else [parts, parts[::-1]]:
+                total = sums.get(array.id) if isinstance(array, ast.Name) else None
+                if total is not None and number(factor):
+                    return ir.build(op, [ir.name(total), _copy_atom(factor)])
+    return None
+
+
+def _whole(args):
+    """`np.sum(x)`: over every axis, no kept dimensions."""
+    return len(args) == 3 and _is_none(args[1]) and isinstance(args[2], ast.Constant) and args[2].value is False
+
+
+def _is_none(atom):
+    return isinstance(atom, ast.Constant) and atom.value is None
+
+
+def _covers(kind, zero_kind):
+    """Whether a value of `kind` plus zeros of `zero_kind` is a value of `kind` (same shape, dtype)."""
+    known = [k == SCALAR or (isinstance(k, Array) and k.ndim >= 0) for k in (kind, zero_kind)]
+    return all(known) and broadcast([kind, zero_kind]) == kind
+
+
+def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
     """Algebraic identities: x*1, x+0, 0*x, x/1, x**1, --x, x + -y, -x + y, x * (1/y),
     (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
     merged = ir.merged_names(stmts) if merged is None else merged
     floats = float_names(stmts, floats, merged)
     defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
+    sums = {}  # array name -> the name of np.sum(array)
+
+    def number(atom):
+        return _number(atom, floats, arrays, kinds or {})
+
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
         for _ in range(4):
-            better = (_simplified(func, args, floats, arrays) or _through_definitions(func, args, defined, ir.is_exact(stmt))
+            better = (_simplified(func, args, floats, arrays, kinds, ir.is_exact(stmt))
+                      or _through_definitions(func, args, defined, ir.is_exact(stmt), number, kinds, sums)
                       or _floated(func, args, floats))
             if better is None:
                 break
@@ -194,6 +269,8 @@ def simplify(stmts, floats=(), merged=None, arrays=False):
             func, args = ir.operation(better)
         if ir.target(stmt) not in merged and not any(isinstance(a, ast.Name) and a.id in merged for a in args):
             defined[ir.target(stmt)] = (func, args)  # (not if it reads a value a loop may change later)
+            if func is np.sum and _whole(args) and isinstance(args[0], ast.Name):
+                sums.setdefault(args[0].id, ir.target(stmt))
     return stmts
 
 
@@ -420,16 +497,17 @@ def drop_unread_tapes(stmts):
     return strip(stmts)
 
 
-def optimize(stmts, namer, floats=(), max_rounds=20, arrays=False):
+def optimize(stmts, namer, floats=(), max_rounds=20, arrays=False, kinds=None):
     """Run every pass until the body stops changing (a fixed point).
 
-    `floats` names parameters assumed to hold floats (those differentiated).
+    `floats` names parameters assumed to hold floats (those differentiated);
+    `kinds` (array code) gives the kinds of values (`shapes.infer`).
     """
     for _ in range(max_rounds):
         before = CHANGES[0]
         merged = ir.merged_names(stmts)  # no pass below assigns a name twice: valid for the round
         stmts = fold_constants(stmts)
-        stmts = simplify(stmts, floats, merged, arrays)
+        stmts = simplify(stmts, floats, merged, arrays, kinds)
         stmts = propagate_copies(stmts, _merged=merged, _top=True)
         stmts = prune_branches(stmts)
         stmts = eliminate_common_subexpressions(stmts, merged)

@@ -78,7 +78,8 @@ def _generate(func, options):
     body = stmts + [ast.Return(value=result, lineno=body[-1].lineno)]
     if options.optimize:
         preferred = _result_names(body[-1], wrt, options)
-        body = optimize(body, namer, floats=floats, arrays=arrays is not None)
+        kinds = arrays and infer(body, dict(zip(parsed.params, options.kinds)), result_kind)
+        body = optimize(body, namer, floats=floats, arrays=arrays is not None, kinds=kinds)
         if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
             _shaped_zeros(body[-1], wrt, arrays, options)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
