@@ -168,3 +168,23 @@ def test_second_order_through_a_uniform_seed():
 
     x, v = np.array([0.5, -1.0, 2.0]), np.array([1.0, 2.0, 0.5])
     np.testing.assert_allclose(tp.jvp(tp.grad(quartic), (x,), (v,))[1], (12 * x ** 2 - np.sin(x)) * v, rtol=1e-12)
+
+
+# Helpers of generated code with no derivative rule yet: second order through them is refused.
+NO_SECOND_ORDER = {"reductions": "product_of_others", "rnn": "matmul_adjoints"}
+
+
+@pytest.mark.parametrize("case", array_functions.CASES, ids=case_id)
+def test_hessian_vector_products_match_differences_of_the_gradient(case):
+    func, shapes, wrt = case
+    args, directions = arguments(shapes), arguments(shapes, seed=1)
+    gradient = tp.grad(func, wrt=wrt)
+    if func.__name__ in NO_SECOND_ORDER:
+        with pytest.raises(tp.errors.NoRuleError, match=NO_SECOND_ORDER[func.__name__]):
+            tp.jvp(gradient, tuple(args), tuple(directions))
+        return
+    h = 1e-5
+    moved = [gradient(*[a + sign * h * d for a, d in zip(args, directions)]) for sign in (1, -1)]
+    _, derivative = tp.jvp(gradient, tuple(args), tuple(directions))
+    for got, plus, minus in zip(derivative, *moved):
+        np.testing.assert_allclose(got, (plus - minus) / (2 * h), rtol=1e-4, atol=1e-5)

@@ -7,6 +7,8 @@ import inspect
 import types
 import weakref
 
+from numpy import ndarray as _ndarray
+
 from . import load
 from .errors import TranspileError, WrtError
 from .normalize import normalize
@@ -161,7 +163,7 @@ class Specialized:
     def __init__(self, func, kind, wrt, optimize, mode):
         self.func, self.kind, self.wrt, self.optimize, self.mode = func, kind, wrt, optimize, mode
         self.count = func.count if isinstance(func, Specialized) else func.__code__.co_argcount
-        self.by_kinds = {}
+        self.by_kinds, self.by_key = {}, {}
         functools.update_wrapper(self, func, updated=())  # (not func's __dict__: a Specialized has state)
         self.__code__, self.__defaults__ = func.__code__, func.__defaults__  # f's parameters (grad keeps them)
 
@@ -170,7 +172,14 @@ class Specialized:
             bound = inspect.signature(self.func).bind(*args, **kwargs)
             bound.apply_defaults()
             args, kwargs = bound.args, bound.kwargs
-        return self.specialize(tuple(map(kind_of, args)), args)(*args, **kwargs)
+        key = tuple([(a.dtype.char, a.ndim, 1 in a.shape and a.shape) if isinstance(a, _ndarray) else a.__class__
+                     for a in args])  # (cheaper than the kinds, and it determines them)
+        generated = self.by_key.get(key)
+        if generated is None:
+            if len(self.by_key) > 1000:  # many shapes with axes of length 1
+                self.by_key.clear()
+            generated = self.by_key[key] = self.specialize(tuple(map(kind_of, args)), args)
+        return generated(*args, **kwargs)
 
     def specialize(self, kinds, args=None):
         """The generated function for arguments of `kinds`."""

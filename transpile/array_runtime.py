@@ -6,8 +6,8 @@ rather than spelled out in every generated function.
 
 import numpy as np
 
-__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "with_item",
-           "product_of_others"]
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "join_like",
+           "with_item", "product_of_others"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -32,14 +32,19 @@ def unbroadcast(term, x):
     return term if shape else term.item() if isinstance(term, np.ndarray) else term
 
 
-def scatter_add(dout, x, index):
+def scatter_add(dout, x, index, *more):
     """The adjoint of reading `x[index]`: zeros shaped like `x` with `dout` added at `index`
-    (repeated indices add up)."""
-    total = np.zeros(np.shape(x), dtype=np.result_type(x, dout))
-    if _basic(index):  # slices and ints select each element once: plain assignment
-        total[index] = dout
-    else:
-        np.add.at(total, index, dout)
+    (repeated indices add up).  `more` holds further pairs `dout, index` of reads of the same
+    `x`, added into the same array."""
+    pairs = [(dout, index)] + list(zip(more[::2], more[1::2]))
+    total = np.zeros(np.shape(x), dtype=np.result_type(x, *[d for d, _ in pairs]))
+    for number, (term, where) in enumerate(pairs):
+        if not _basic(where):
+            np.add.at(total, where, term)
+        elif number == 0:  # slices and ints select each element once
+            total[where] = term
+        else:
+            total[where] += term
     return total
 
 
@@ -71,6 +76,12 @@ def split_like(dout, parts, axis=0):
     """The adjoint of `np.concatenate(parts, axis)`: `dout` cut back into pieces shaped like `parts`."""
     ends = np.cumsum([np.shape(p)[axis] for p in parts])[:-1]
     return np.split(dout, ends, axis=axis)
+
+
+def join_like(pieces, parts, axis=0):
+    """The adjoint of `split_like`: the pieces joined again (a 0.0 piece, which nothing reached,
+    as zeros shaped like its part)."""
+    return np.concatenate([np.broadcast_to(piece, np.shape(part)) for piece, part in zip(pieces, parts)], axis=axis)
 
 
 def with_item(x, index, value):

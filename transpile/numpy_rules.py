@@ -39,6 +39,7 @@ for _name in ("norm", "det", "inv", "solve"):
     _spell(getattr(np.linalg, _name), f"np.linalg.{_name}")
 for _name in array_runtime.__all__:
     _spell(getattr(array_runtime, _name), _name)
+SCATTERED_READS = 8  # the most reads of one array whose adjoints one scatter_add call adds up
 NUMPY_CONSTRUCTORS = {np.zeros, np.ones, np.zeros_like, np.ones_like, np.full, np.eye, np.arange, np.linspace}
 
 # Elementwise: the partials of their `math` twins, read with `np.*` (one table, not two that drift).
@@ -260,8 +261,18 @@ array_rule(array_runtime.expand_to, "dout, x, axis, keepdims",
            kind=lambda kinds, args: kinds[1])
 array_rule(array_runtime.unbroadcast, "term, x", ("np.broadcast_to(dout, np.shape(term))", None), linear=(0,),
            kind=lambda kinds, args: kinds[1])
-array_rule(array_runtime.scatter_add, "dout, x, index", ("dout[index]", None, None), linear=(0,),
-           kind=lambda kinds, args: kinds[1])
+for _reads in range(1, SCATTERED_READS + 1):  # scatter_add(d0, x, i0, d1, i1, ...): one term per read of x
+    _later = [f"d{n}, i{n}" for n in range(1, _reads)]
+    array_rule(array_runtime.scatter_add, ", ".join(["d0, x, i0"] + _later),
+               ("dout[i0]", None, None) + sum(((f"dout[i{n}]", None) for n in range(1, _reads)), ()),
+               tangent=f"scatter_add({', '.join(['d_d0, x, i0'] + ['d_' + p for p in _later])})",
+               kind=lambda kinds, args: kinds[1])
+array_rule(array_runtime.split_like, "whole, parts, axis", ("join_like(dout, parts, axis)", None, None), linear=(0,),
+           kind=lambda kinds, args: OTHER)
+array_rule(array_runtime.join_like, "pieces, parts, axis", ("split_like(dout, parts, axis)", None, None), linear=(0,),
+           kind=_unknown)
+array_rule(np.moveaxis, "x, source, destination", ("np.moveaxis(dout, destination, source)", None, None), linear=(0,),
+           kind=_unknown)
 nondifferentiable(array_runtime.extreme_weights, 4)
 
 # Arguments after the first that NumPy calls usually take by keyword, with their defaults: the

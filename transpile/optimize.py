@@ -7,6 +7,8 @@ symbolic zeros do.
 """
 
 import ast
+import collections
+import copy
 import math
 import operator
 
@@ -14,6 +16,8 @@ import numpy as np
 
 from . import ir
 from .kinds import float_names
+from .array_runtime import scatter_add
+from .numpy_rules import SCATTERED_READS
 from .shapes import SCALAR, Array, broadcast
 
 
@@ -151,7 +155,7 @@ def _floated(func, args, floats):
     return None
 
 
-def _through_definitions(func, args, defined, exact, number=lambda atom: False, kinds=None, sums=None):
+def _through_definitions(func, args, defined, exact, number=lambda atom: False, kinds=None, sums=None, uses=None):
     """Rewrites that look one definition back: negations, reciprocals, constant factors; and,
     for numbers (`number(atom)`), `a * (b / a) -> b`.  With `kinds` (array code), the zero of
     an array drops out of a sum whose shape it does not change, and `np.sum(a * c)` for a
@@ -166,7 +170,7 @@ def _through_definitions(func, args, defined, exact, number=lambda atom: False, 
         return None
 
     if not exact and kinds is not None:
-        rewritten = _through_array_definitions(func, args, operand, number, kinds, sums)
+        rewritten = _through_array_definitions(func, args, operand, number, kinds, sums, uses)
         if rewritten is not None:
             return rewritten
 
@@ -209,7 +213,13 @@ def _through_definitions(func, args, defined, exact, number=lambda atom: False, 
     return None
 
 
-def _through_array_definitions(func, args, operand, number, kinds, sums):
+def _through_array_definitions(func, args, operand, number, kinds, sums, uses):
+    if func is operator.add:  # two scatter_adds into the same array, read nowhere else: one call
+        terms = [operand(a, scatter_add) for a in args]
+        if all(terms) and ir.key(terms[0][1]) == ir.key(terms[1][1]) and all(uses[a.id] == 1 for a in args) \
+                and len(terms[0]) + len(terms[1]) - 1 <= 2 * SCATTERED_READS + 1:
+            first, second = terms
+            return ir.build(scatter_add, [copy.deepcopy(a) for a in first + [second[0]] + second[2:]])
     if func in (operator.add, operator.sub):
         for keep, zero in (args, args[::-1]) if func is operator.add else (args,):
             product = operand(zero, operator.mul)
@@ -252,6 +262,7 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
     floats = float_names(stmts, floats, merged)
     defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
     sums = {}  # array name -> the name of np.sum(array)
+    uses = collections.Counter(n for stmt in ir.walk(stmts) for n in ir.names_used(stmt)) if kinds else None
 
     def number(atom):
         return _number(atom, floats, arrays, kinds or {})
@@ -260,7 +271,7 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
         func, args = ir.operation(stmt.value)
         for _ in range(4):
             better = (_simplified(func, args, floats, arrays, kinds, ir.is_exact(stmt))
-                      or _through_definitions(func, args, defined, ir.is_exact(stmt), number, kinds, sums)
+                      or _through_definitions(func, args, defined, ir.is_exact(stmt), number, kinds, sums, uses)
                       or _floated(func, args, floats))
             if better is None:
                 break
