@@ -120,7 +120,7 @@ def test_code_is_specialised_to_argument_kinds():
 def test_generated_source_reads_like_a_backward_pass():
     args = arguments(((5, 4), (4,), (4, 3), (8, 5), (8, 3)))
     text = tp.source(array_functions.mlp_loss, wrt=(0, 1, 2), args=args)
-    assert "x.T @" in text and "np.sum(" in text and "axis=0" in text
+    assert "x.T @" in text and ".sum(axis=0)" in text
     with pytest.raises(tp.TranspileError, match="example arguments"):
         tp.source(array_functions.mlp_loss, wrt=(0, 1, 2))
 

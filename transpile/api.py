@@ -163,7 +163,7 @@ class Specialized:
     def __init__(self, func, kind, wrt, optimize, mode):
         self.func, self.kind, self.wrt, self.optimize, self.mode = func, kind, wrt, optimize, mode
         self.count = func.count if isinstance(func, Specialized) else func.__code__.co_argcount
-        self.by_kinds, self.by_key = {}, {}
+        self.by_kinds, self.by_shapes = {}, {}
         functools.update_wrapper(self, func, updated=())  # (not func's __dict__: a Specialized has state)
         self.__code__, self.__defaults__ = func.__code__, func.__defaults__  # f's parameters (grad keeps them)
 
@@ -172,14 +172,17 @@ class Specialized:
             bound = inspect.signature(self.func).bind(*args, **kwargs)
             bound.apply_defaults()
             args, kwargs = bound.args, bound.kwargs
-        key = tuple([(a.dtype.char, a.ndim, 1 in a.shape and a.shape) if isinstance(a, _ndarray) else a.__class__
-                     for a in args])  # (cheaper than the kinds, and it determines them)
-        generated = self.by_key.get(key)
+        if len(args) == 1:  # (what the code depends on, cheaper to look up than the kinds it determines)
+            a = args[0]
+            key = (a.dtype, a.shape) if isinstance(a, _ndarray) else a.__class__
+        else:
+            key = tuple([(a.dtype, a.shape) if isinstance(a, _ndarray) else a.__class__ for a in args])
+        generated = self.by_shapes.get(key)
         if generated is None:
-            if len(self.by_key) > 1000:  # many shapes with axes of length 1
-                self.by_key.clear()
-            generated = self.by_key[key] = self.specialize(tuple(map(kind_of, args)), args)
-        return generated(*args, **kwargs)
+            if len(self.by_shapes) > 1000:
+                self.by_shapes.clear()
+            generated = self.by_shapes[key] = self.specialize(tuple(map(kind_of, args)), args)
+        return generated(*args, **kwargs) if kwargs else generated(*args)
 
     def specialize(self, kinds, args=None):
         """The generated function for arguments of `kinds`."""

@@ -36,19 +36,23 @@ def scatter_add(dout, x, index, *more):
     """The adjoint of reading `x[index]`: zeros shaped like `x` with `dout` added at `index`
     (repeated indices add up).  `more` holds further pairs `dout, index` of reads of the same
     `x`, added into the same array."""
-    pairs = [(dout, index)] + list(zip(more[::2], more[1::2]))
-    total = np.zeros(np.shape(x), dtype=np.result_type(x, *[d for d, _ in pairs]))
-    for number, (term, where) in enumerate(pairs):
-        if not _basic(where):
-            np.add.at(total, where, term)
-        elif number == 0:  # slices and ints select each element once
-            total[where] = term
-        else:
+    total = np.zeros(np.shape(x), dtype=np.result_type(x, dout, *more[::2]))
+    if _basic(index):  # slices and ints select each element once
+        total[index] = dout
+    else:
+        np.add.at(total, index, dout)
+    for position in range(0, len(more), 2):
+        term, where = more[position], more[position + 1]
+        if _basic(where):
             total[where] += term
+        else:
+            np.add.at(total, where, term)
     return total
 
 
 def _basic(index):
+    if index.__class__ is slice or index.__class__ is int:
+        return True
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(p, (slice, int, type(None))) or p is Ellipsis for p in parts)
 

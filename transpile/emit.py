@@ -13,12 +13,16 @@ import sys
 from collections import Counter
 
 from . import array_runtime, ir, runtime
+from .kinds import float_names, is_float
 from .numpy_rules import REDUCTIONS as _REDUCTIONS
 from .numpy_rules import np as _np
+from .optimize import substitute_names
+from .shapes import SCALAR, Array
 
 _TRANSPOSE = _np.transpose
-from .kinds import float_names, is_float
-from .optimize import substitute_names
+_METHODS = {_np.sum: "sum", _np.mean: "mean", _np.max: "max", _np.min: "min", _np.prod: "prod",
+            _np.reshape: "reshape"}
+_ATTRIBUTES = {_np.size: "size", _np.shape: "shape", _np.ndim: "ndim"}
 
 
 def rename_temporaries(stmts, namer, keep=()):
@@ -314,8 +318,78 @@ def imports_used(stmts):
     return lines
 
 
+def mark_array_calls(stmts, kinds):
+    """Mark the calls the `kinds` let `function_source` write as a person would: `np.sum(x)`,
+    `np.reshape(x, s)`, ... of an array `x` as `x.sum()`, `x.reshape(s)`, `x.size` (which skip
+    NumPy's dispatch, about 1 µs), and `dx = scatter_add(d, x, i, ...)` whose indices are slices
+    and ints of a float64 `x` as `dx = np.zeros_like(x); dx[i] = d; ...` (`expand_scatters`)."""
+    def is_array(atom):  # (not 0-d: NumPy gives numbers for those)
+        return isinstance(atom, ast.Name) and isinstance(kinds.get(atom.id), Array) and kinds[atom.id].ndim > 0
+
+    slices = {ir.target(s): s.value for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)
+              and isinstance(s.value.func, ast.Name) and s.value.func.id == "slice"}
+    for stmt in ir.walk(stmts):
+        for node in ast.walk(stmt):
+            func = ir.callee(node) if isinstance(node, ast.Call) else None
+            if (func in _METHODS or (func in _ATTRIBUTES and len(node.args) == 1)) and node.args and \
+                    is_array(node.args[0]):
+                node.on_array = True
+            elif func is array_runtime.scatter_add and is_array(node.args[1]) and \
+                    kinds[node.args[1].id].dtype == "d" and all(_basic_index(i, kinds, slices)
+                                                               for i in node.args[2::2]):
+                node.expandable = True
+
+
+def _basic_index(index, kinds, slices):
+    """An index that selects each element once, and keeps float64: ints, slices, None."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(_int_constant(p) or isinstance(p, ast.Constant) and p.value is None or
+               (isinstance(p, ast.Name) and (kinds.get(p.id) == SCALAR or
+                                             (p.id in slices and _basic_index(slices[p.id], kinds, {})))) or
+               (isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id == "slice" and
+                all(_basic_index(a, kinds, slices) for a in p.args)) for p in parts)
+
+
+def _int_constant(node):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def expand_scatters(stmts):
+    """`dx = scatter_add(d0, x, i0, d1, i1)` marked by `mark_array_calls` as
+    `dx = np.zeros_like(x); dx[i0] = d0; dx[i1] += d1` (dx is a new array: updating it is safe)."""
+    out = []
+    for stmt in stmts:
+        for block in ir.blocks(stmt):
+            block[:] = expand_scatters(block)
+        if not (isinstance(stmt, ast.Assign) and getattr(stmt.value, "expandable", False)):
+            out.append(stmt)
+            continue
+        args = stmt.value.args
+        target = stmt.targets[0].id
+        out.append(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], lineno=stmt.lineno,
+                              value=ast.parse(f"np.zeros_like({args[1].id})", mode="eval").body))
+        for number, (term, index) in enumerate(zip([args[0]] + args[3::2], args[2::2])):
+            slot = ast.Subscript(value=ir.name(target), slice=_as_slice(index), ctx=ast.Store())
+            out.append(ast.Assign(targets=[slot], value=term, lineno=stmt.lineno) if number == 0 else
+                       ast.AugAssign(target=slot, op=ast.Add(), value=term, lineno=stmt.lineno))
+    return out
+
+
+def _as_slice(index):
+    """`slice(1, None, None)` as the index `1:`."""
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[_as_slice(e) for e in index.elts], ctx=ast.Load())
+    if isinstance(index, ast.Call):
+        lower, upper, step = [None if isinstance(a, ast.Constant) and a.value is None else a for a in index.args]
+        return ast.Slice(lower=lower, upper=upper, step=step)
+    return index
+
+
 class _NumpyKeywords(ast.NodeTransformer):
-    """`np.sum(x, 0, True)` (the normalized form) as `np.sum(x, axis=0, keepdims=True)`, as NumPy reads it."""
+    """`np.sum(x, 0, True)` (the normalized form) as `np.sum(x, axis=0, keepdims=True)`, as NumPy reads it,
+    or `x.sum(axis=0, keepdims=True)` where `x` is known to be an array (`mark_array_calls`)."""
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -329,6 +403,11 @@ class _NumpyKeywords(ast.NodeTransformer):
                 isinstance(axis, ast.Constant) and axis.value is None) else []
             if not (isinstance(keepdims, ast.Constant) and keepdims.value is False):
                 node.keywords.append(ast.keyword(arg="keepdims", value=keepdims))
+        if getattr(node, "on_array", False) and func in _ATTRIBUTES:
+            return ast.Attribute(value=node.args[0], attr=_ATTRIBUTES[func], ctx=ast.Load())
+        if getattr(node, "on_array", False) and func in _METHODS:
+            return ast.Call(func=ast.Attribute(value=node.args[0], attr=_METHODS[func], ctx=ast.Load()),
+                            args=node.args[1:], keywords=node.keywords)
         return node
 
 

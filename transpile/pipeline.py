@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from . import __version__, ir
-from .emit import function_source, imports_used, module_source, readable
+from .emit import expand_scatters, function_source, imports_used, mark_array_calls, module_source, readable
 from .errors import NonScalarOutputError, TranspileError, WrtError
 from .arrays import Arrays
 from .forward import forward
@@ -80,9 +80,13 @@ def _generate(func, options):
         preferred = _result_names(body[-1], wrt, options)
         kinds = arrays and infer(body, dict(zip(parsed.params, options.kinds)), result_kind)
         body = optimize(body, namer, floats=floats, arrays=arrays is not None, kinds=kinds)
+        if kinds:
+            mark_array_calls(body, kinds)
         if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
             _shaped_zeros(body[-1], wrt, arrays, options)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
+        if kinds:
+            body = expand_scatters(body)
     if options.kind in ("grad", "value_and_grad"):
         body = _integer_guard(parsed.name, wrt, structures=options.mode == "forward") + body
     wrt_text = wrt[0] if options.single else "(" + ", ".join(wrt) + ")"
