@@ -135,6 +135,24 @@ def stacks_an_appended_list(x):
     return np.sum(np.stack(rows) ** 2) + np.sum(np.array(rows) * x)
 
 
+def indexes_elements_only(x):  # no sign of NumPy: generated for lists, sent to array code when given arrays
+    return x[0] * x[1] + x[2] / x[0]
+
+
+def loops_over_elements(x):
+    total = 0.0
+    for v in x:
+        total = total + v * v
+    return total
+
+
+def products_of_rows(x):
+    total = 0.0
+    for row in x:
+        total = total + row[0] * row[1]
+    return total
+
+
 CASES = [
     (elementwise, ((3, 4), (3, 4)), (0, 1)),
     (more_elementwise, ((5,),), (0,)),
@@ -161,6 +179,9 @@ CASES = [
     (methods_of_temporaries, ((3, 4), (4, 2)), (0, 1)),
     (array_syntax_only, ((3, 2), (3, 4)), (0, 1)),
     (stacks_an_appended_list, ((4,),), (0,)),
+    (indexes_elements_only, ((3,),), (0,)),
+    (loops_over_elements, ((4,),), (0,)),
+    (products_of_rows, ((3, 2),), (0,)),
 ]
 
 
@@ -187,5 +208,18 @@ def determinants_of_a_stack(a):
     return np.sum(np.linalg.det(a))
 
 
+def returns_an_array(x):  # grad needs one number: refused before run time
+    return np.sin(x)
+
+
+def returns_an_outer_product(a, b):  # refused at run time (einsum's kind is not known before)
+    return np.einsum("i,j->ij", a, b)
+
+
+def scales(x, y):  # no sign of NumPy, and an array output
+    return x * y + x
+
+
 REFUSED = [(writes_through_an_alias, ((4,),)), (dots_a_scalar, (None, (3,))), (traces_by_einsum, ((3, 3), (3,))),
-           (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),))]
+           (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),)),
+           (returns_an_array, ((3,),)), (returns_an_outer_product, ((2,), (3,))), (scales, ((3,), None))]

@@ -9,7 +9,7 @@ import weakref
 
 from numpy import ndarray as _ndarray
 
-from . import load
+from . import guard, load
 from .errors import TranspileError, WrtError
 from .normalize import normalize
 from .parse import parse
@@ -199,18 +199,29 @@ class Specialized:
         return _transform(self.func, self.kind, self.wrt, self.optimize, self.mode, tuple(map(kind_of, args)))[1]
 
     def check(self, args):
-        """Integer arrays have no gradient (as ints have none)."""
-        import numpy
+        if not isinstance(self.func, Specialized):
+            _check_float_arrays(self.func, self.kind, _resolve_wrt(self.func, self.wrt)[0], args)
 
-        if isinstance(self.func, Specialized):
-            return
-        positions, _ = _resolve_wrt(self.func, self.wrt)
-        for position in positions if self.kind in ("grad", "value_and_grad") else ():
-            value = args[position] if position < len(args) else None
-            if isinstance(value, numpy.ndarray) and value.dtype.kind not in "fc":
-                raise WrtError(f"cannot differentiate '{self.func.__name__}' with respect to "
-                               f"'{_parameters(self.func)[position]}': it is an array of {value.dtype}, which has "
-                               "no gradient; pass a float array (x.astype(float)).")
+
+def _check_float_arrays(func, kind, positions, args):
+    """Integer arrays have no gradient (as ints have none)."""
+    for position in positions if kind in ("grad", "value_and_grad") else ():
+        value = args[position] if position < len(args) else None
+        if isinstance(value, _ndarray) and value.dtype.kind not in "fc":
+            raise WrtError(f"cannot differentiate '{func.__name__}' with respect to "
+                           f"'{_parameters(func)[position]}': it is an array of {value.dtype}, which has "
+                           "no gradient; pass a float array (x.astype(float)).")
+
+
+def for_arrays(func, options, arguments):
+    """The derivative `options` asks for of `func`, called with `arguments` (parameter name -> value)
+    that hold NumPy arrays, by code specialised to their kinds (see `guard`)."""
+    params, positional = _parameters(func), func.__code__.co_argcount
+    args = [arguments[p] for p in params[:positional]]
+    _check_float_arrays(func, options.kind, options.wrt, args)
+    wrt = options.wrt[0] if options.single else options.wrt
+    generated = _transform(func, options.kind, wrt, options.optimize, options.mode, tuple(map(kind_of, args)))[0]
+    return generated(*args, **{p: arguments[p] for p in params[positional:]})
 
 
 def grad(func=None, wrt=0, *, optimize=True, mode="reverse"):
@@ -246,8 +257,25 @@ def jvp(func, primals, tangents):
     if len(primals) != len(tangents):
         raise TranspileError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent each.")
     primals, count = _all_positional(func, primals, "jvp")
-    generated = _transform(func, "jvp", tuple(range(count)))[0]
+    func, kinds = _array_code(func, primals)
+    generated = _transform(func, "jvp", tuple(range(count)), kinds=kinds)[0]
     return generated(*primals, *tangents, *([0.0] * (count - len(tangents))))
+
+
+def _array_code(func, primals):
+    """(function, kinds) to differentiate `func` at `primals`: with NumPy arrays among them the code
+    is specialised to their kinds (None: no arrays, or a dispatcher picks), and a derivative that
+    was generated for numbers and lists is replaced by its twin generated for those kinds."""
+    if isinstance(func, Specialized) or not any(isinstance(p, _ndarray) for p in primals):
+        return func, None
+    kinds = tuple(map(kind_of, primals))
+    origin = guard.ORIGINS.get(func)
+    original = origin and origin[0]()
+    if original is not None and origin[1].kinds is None:
+        options = origin[1]
+        func = _transform(original, options.kind, options.wrt[0] if options.single else options.wrt,
+                          options.optimize, options.mode, kinds)[0]
+    return func, kinds
 
 
 def _all_positional(func, primals, who):
@@ -273,7 +301,8 @@ def vjp(func, *primals):
     """
     given = len(primals)
     primals, count = _all_positional(func, tuple(primals), "vjp")
-    generated = _transform(func, "vjp", tuple(range(count)))[0]
+    func, kinds = _array_code(func, primals)
+    generated = _transform(func, "vjp", tuple(range(count)), kinds=kinds)[0]
     value = func(*copy.deepcopy(primals))  # f may write into its arrays; the caller's stay as they are
 
     def pullback(cotangent):

@@ -7,7 +7,7 @@ rather than spelled out in every generated function.
 import numpy as np
 
 __all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "join_like",
-           "with_item", "product_of_others"]
+           "with_item", "product_of_others", "scalar_output"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -109,3 +109,17 @@ def product_of_others(x, axis=None):
     before = np.cumprod(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, moved[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return np.moveaxis(before * after, -1, axis)
+
+
+def scalar_output(value):
+    """The output of a function `grad` differentiates, where its kind was not known before run time:
+    a gradient needs one number."""
+    if np.ndim(value) != 0:
+        import sys
+
+        from .errors import NonScalarOutputError
+
+        raise NonScalarOutputError(f"{sys._getframe(1).f_code.co_name}: the function returned an array of shape "
+                                   f"{np.shape(value)}, and a gradient needs one number; use transpile.jacobian or "
+                                   "transpile.vjp for array outputs, or reduce the output (np.sum).")
+    return value

@@ -268,7 +268,8 @@ def is_pure(stmt):
     """Whether an assignment may be moved, merged or dropped (a tape pop, an element read or a
     helper updating a mirror may not)."""
     func = operation(stmt.value)[0]
-    return func is not None and func not in rules.LINEAR_HELPERS and func not in (len, sum)  # lists grow
+    return func is not None and func not in rules.LINEAR_HELPERS and func not in (len, sum) \
+        and func not in rules.CHECKS  # (lists grow; checks raise)
 
 
 def is_removable(stmt):

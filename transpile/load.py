@@ -25,7 +25,7 @@ import warnings
 import weakref
 from collections import Counter
 
-from . import __version__, rules
+from . import __version__, guard, rules
 
 STATS = Counter()  # "generated", "memory_hits", "disk_hits": what the loader did
 _memory = weakref.WeakKeyDictionary()  # function -> {options: (loaded function, source)}
@@ -89,6 +89,7 @@ def get(func, options, generate, alias=None):
     if options.keeps_signature:
         loaded.__defaults__ = func.__defaults__
     loaded.__kwdefaults__ = func.__kwdefaults__
+    guard.ORIGINS[loaded] = (weakref.ref(func), options)
     try:
         per_function = _memory.setdefault(func, {})
     except TypeError:  # not weak-referenceable: no memory cache for it

@@ -274,6 +274,8 @@ array_rule(array_runtime.join_like, "pieces, parts, axis", ("split_like(dout, pa
 array_rule(np.moveaxis, "x, source, destination", ("np.moveaxis(dout, destination, source)", None, None), linear=(0,),
            kind=_unknown)
 nondifferentiable(array_runtime.extreme_weights, 4)
+array_rule(array_runtime.scalar_output, "x", ("dout",), linear=(0,), kind=lambda kinds, args: SCALAR)
+rules.CHECKS.add(array_runtime.scalar_output)
 
 # Arguments after the first that NumPy calls usually take by keyword, with their defaults: the
 # normalizer passes them by position so every call in the normalized body is `f(ATOM, ...)`.

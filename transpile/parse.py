@@ -213,11 +213,11 @@ def parse(func, _calling=()):
 
 
 def _drop_integer_guard(fdef):
-    """Generated gradients start by refusing int arguments (`if x.__class__ is int: ... raise`);
-    differentiating one again (second order) skips that check, which has no derivative."""
+    """Generated gradients start by checking the classes of their arguments (`if x.__class__ is not
+    float: ...`); differentiating one again (second order) skips that check, which has no derivative."""
     for index, stmt in enumerate(fdef.body[:2]):
         if isinstance(stmt, ast.If) and len(stmt.body) == 2 and isinstance(stmt.body[0], ast.ImportFrom) \
-                and stmt.body[0].module == "transpile.errors" and isinstance(stmt.body[1], ast.Raise):
+                and stmt.body[0].module in ("transpile.errors", "transpile.guard"):
             del fdef.body[index]
             return
 

@@ -11,17 +11,18 @@ import sys
 from dataclasses import dataclass
 
 from . import __version__, ir
+from .array_runtime import with_item
+from .arrays import Arrays
 from .emit import expand_scatters, function_source, imports_used, mark_array_calls, module_source, readable
 from .errors import NonScalarOutputError, TranspileError, WrtError
-from .arrays import Arrays
 from .forward import forward
+from .kinds import structured_names
 from .normalize import normalize
 from .numpy_rules import result_kind
 from .optimize import optimize
 from .parse import parse
 from .reverse import reverse
-from .shapes import OTHER, infer
-from .array_runtime import with_item
+from .shapes import OTHER, SCALAR, Array, infer
 
 TITLES = {"grad": "Gradient", "value_and_grad": "Value and gradient", "jvp": "Jacobian-vector product",
           "vjp": "Vector-Jacobian product", "jacobian": "Jacobian columns"}
@@ -62,6 +63,7 @@ def _generate(func, options):
     parsed = parse(func)
     wrt = tuple(parsed.params[i] for i in options.wrt)
     body, namer = normalize(parsed)
+    structured = structured_names(body)
     _check_structure_arithmetic(parsed, body, arrays=options.kinds is not None)
     _check_element_writes(parsed, body, options.kinds is not None and dict(zip(parsed.params, options.kinds)))
     ir.mark_exact(body)
@@ -88,7 +90,12 @@ def _generate(func, options):
         if kinds:
             body = expand_scatters(body)
     if options.kind in ("grad", "value_and_grad"):
-        body = _integer_guard(parsed.name, wrt, structures=options.mode == "forward") + body
+        forward = options.mode == "forward"
+        if options.kinds is None:
+            body = _argument_guard(options.entry_name(func), wrt, structured, parsed.params, forward) + body
+        else:  # (the dispatcher sends arrays here by kind)
+            numbers = [p for p in wrt if not isinstance(dict(zip(parsed.params, options.kinds))[p], Array)]
+            body = (_integer_guard(parsed.name, numbers, structures=forward) if numbers else []) + body
     wrt_text = wrt[0] if options.single else "(" + ", ".join(wrt) + ")"
     docstring = (f"{TITLES[options.kind]} of {parsed.name}({', '.join(parsed.params)}) with respect to {wrt_text}"
                  f"{', forward mode' if options.mode == 'forward' and options.kind in ('grad', 'value_and_grad') else ''}."
@@ -110,8 +117,12 @@ def _differentiate(parsed, body, namer, wrt, options, arrays=None):
             raise parsed.error(body[-1], "grad needs a scalar output, but the function returns a tuple, list or dict; "
                                          "use transpile.jacobian or transpile.vjp for vector outputs.",
                                NonScalarOutputError)
+        if arrays is not None:
+            body, value = _scalar_output(parsed, body, namer, arrays)
         if options.kind == "value_and_grad" and options.mode == "reverse" and isinstance(value, ast.Name):
             kept = namer.fresh("value")  # the backward sweep rewinds loop variables: keep the result
+            if arrays is not None:
+                arrays.kinds[kept] = arrays.kind(value)
             body = body[:-1] + [ir.assign(kept, value, body[-1].lineno), ast.Return(value=ir.name(kept))]
             value = ir.name(kept)
         if options.mode == "forward":
@@ -136,6 +147,41 @@ def _differentiate(parsed, body, namer, wrt, options, arrays=None):
     _check_numbers(parsed, body, wrt, arrays)
     stmts, tangents = forward(parsed, body, namer, {p: {p: one} for p in wrt}, arrays)
     return stmts, _tuple([t for p in wrt for t in tangents[p]]), []
+
+
+def _scalar_output(parsed, body, namer, arrays):
+    """(body, returned atom): an output the kinds show is an array is refused; one they cannot tell
+    is checked at run time (`scalar_output`) before the backward sweep seeds it with 1.0."""
+    value = body[-1].value
+    kind = arrays.kind(value)
+    if kind == SCALAR:
+        return body, value
+    if isinstance(kind, Array) and kind.ndim > 0:
+        raise parsed.error(body[-1], "grad needs a scalar output, but the function returns an array; reduce it "
+                                     "(np.sum) or use transpile.jacobian or transpile.vjp.", NonScalarOutputError)
+    checked = namer.fresh("output")
+    check = ir.assign(checked, ast.Call(func=ir.name("scalar_output"), args=[value], keywords=[]), body[-1].lineno)
+    arrays.kinds[checked] = SCALAR
+    return body[:-1] + [check, ast.Return(value=ir.name(checked), lineno=body[-1].lineno)], ir.name(checked)
+
+
+def _argument_guard(entry, wrt, structured, params, forward):
+    """`if x.__class__ is not float: ...`: arguments of other classes than the code was generated for
+    (floats; lists, tuples and dicts for `structured` parameters) go to `guard.other_arguments`,
+    which refuses ints, computes the gradient for NumPy arrays by array code, or lets the code go on.
+    The check costs ~10 ns a parameter; the import runs only when it fails."""
+    tests = [f"{p}.__class__ not in (list, tuple, dict)" if p in structured and not forward else
+             f"{p}.__class__ is not float" for p in wrt]
+    result = next(n for n in ("rerouted", "rerouted_", "rerouted__") if n not in params)
+    guard = ast.parse(
+        f"if {' or '.join(tests)}:\n"
+        f"    from transpile.guard import other_arguments\n"
+        f"    if ({result} := other_arguments({entry}, {tuple(wrt)!r}, locals(){', forward=True' * forward})) "
+        f"is not None:\n"
+        f"        return {result}").body
+    for stmt in ast.walk(guard[0]):
+        stmt.lineno = None
+    return guard
 
 
 def _integer_guard(function_name, wrt, structures=False):

@@ -69,6 +69,7 @@ for _obj in STRUCTURAL:
 # each is linear in the arguments at these positions, so its tangent is itself applied to theirs.
 LINEAR_HELPERS = {runtime.zeros_like: (), runtime.add_into: (0, 1), runtime.add_at: (0, 2),
                   runtime.add_each: (0, 1), runtime.as_gradient: (0,)}
+CHECKS = set()  # calls that check a value and return it: never moved, merged or dropped
 for _obj in LINEAR_HELPERS:
     SPELLING[_obj] = _obj.__name__
 CALLABLES = {spelling: func for func, spelling in SPELLING.items()}  # the inverse

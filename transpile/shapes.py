@@ -78,6 +78,9 @@ def infer(stmts, kinds, rules_kind):
     assignment agrees.
     """
     known = dict(kinds)
+    for loop in ir.walk(stmts):  # (the normalizer writes every loop over a sequence as one over range)
+        if isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "range":
+            known[loop.target.id] = SCALAR
 
     def kind(atom):
         if isinstance(atom, ast.Name):
@@ -89,6 +92,8 @@ def infer(stmts, kinds, rules_kind):
         seen = {}
         for stmt in ir.assignments(stmts):
             value = stmt.value
+            if getattr(stmt, "tape", False) and ir.popped(value):
+                continue  # a value pushed earlier, under the same name: its kind is that name's
             func, args = ir.operation(value)
             if ir.is_atom(value):
                 result = kind(value)
@@ -110,7 +115,8 @@ def infer(stmts, kinds, rules_kind):
 
 def _indexed(base, index, kind):
     """The kind of `base[index]`: ints drop an axis, slices keep one (assumed not to shrink to
-    length 1 unless it had length 1), `None` adds one; arrays as indices are left to run time."""
+    length 1 unless it had length 1), `None` adds one; arrays as indices are left to run time.
+    An element (every axis dropped) is a number."""
     if not isinstance(base, Array):
         return None  # an element of a list: a number or a structure
     if base == SOME_ARRAY:
@@ -132,4 +138,6 @@ def _indexed(base, index, kind):
     if axis > base.ndim:
         return None
     ones |= {ndim + a - axis for a in base.ones if a >= axis}
+    if ndim + base.ndim - axis == 0:
+        return SCALAR  # an element: NumPy gives a number, not a 0-d array
     return Array(ndim + base.ndim - axis, frozenset(ones), base.dtype)
