@@ -97,6 +97,25 @@ def test_float32_in_float32_out():
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
 
 
+def test_float32_tangents_stay_float32():
+    args = arguments(((3, 4), (3, 4)), dtype=np.float32)
+    value, tangent = tp.jvp(array_functions.elementwise, tuple(args), tuple(args))
+    assert value.dtype == tangent.dtype == np.float32
+
+
+def test_a_0d_array_gets_a_0d_array_gradient():
+    args = [np.array(0.7), np.array([0.5, 1.5])]
+    gradients = tp.grad(array_functions.scalar_times_array, wrt=(0, 1))(*args)
+    assert type(gradients[0]) is np.ndarray and gradients[0].shape == ()
+    np.testing.assert_allclose(gradients[0], numeric_gradient(array_functions.scalar_times_array, args, 0))
+
+
+def test_tangents_of_elementwise_code_need_no_broadcasting():
+    args = arguments(((3, 4), (3, 4)))
+    text = tp.api.Specialized(array_functions.elementwise, "jvp", (0, 1), True, "reverse").source(*args, *args)
+    assert "broadcast_to" not in text
+
+
 def test_integer_arrays_have_no_gradient():
     with pytest.raises(tp.TranspileError, match="int"):
         tp.grad(array_functions.logsumexp)(np.arange(3))

@@ -168,6 +168,8 @@ class _Sweep:
                     total = self._combined(stmt, partials, known)
                 known[result] = builder.emit(self.namer.fresh(derivative_name(result, self.namer, label),
                                                               temporary=True), builder.rhs(total))
+                if arrays is not None and isinstance(known[result], ast.Name):  # a tangent has its value's shape
+                    arrays.kinds.setdefault(known[result].id, arrays.kinds.get(result))
 
     def _combined(self, stmt, partials, known):
         """`sum(partial * tangent)` over the active arguments (broadcast to the result's shape)."""
@@ -183,7 +185,8 @@ class _Sweep:
             else:
                 total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
         if self.arrays is not None:
-            names = [n.id for n in ast.walk(total) if isinstance(n, ast.Name)]
+            modules = {n.value.id for n in ast.walk(total) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+            names = [n.id for n in ast.walk(total) if isinstance(n, ast.Name) and n.id not in modules]
             total = self.arrays.broadcast_tangent(total, names, ir.target(stmt))
         return total
 

@@ -85,7 +85,7 @@ def _generate(func, options):
         if kinds:
             mark_array_calls(body, kinds)
         if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
-            _shaped_zeros(body[-1], wrt, arrays, options)
+            _shaped_gradients(body[-1], wrt, arrays, options)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
         if kinds:
             body = expand_scatters(body)
@@ -136,6 +136,8 @@ def _differentiate(parsed, body, namer, wrt, options, arrays=None):
         return stmts, (_tuple([value, result]) if options.kind == "value_and_grad" else result), []
     if options.kind == "jvp":
         seeds = {p: namer.fresh("d" + p) for p in wrt}
+        for p, seed in seeds.items() if arrays is not None else ():  # a tangent has its primal's shape
+            arrays.kinds[seed] = arrays.kinds.get(p)
         stmts, tangents = forward(parsed, body, namer, {None: {p: ir.name(t) for p, t in seeds.items()}}, arrays)
         tangent = _tuple(tangents[None]) if isinstance(value, ast.Tuple) else tangents[None][0]
         return stmts, _tuple([value, tangent]), list(seeds.values())
@@ -167,11 +169,12 @@ def _scalar_output(parsed, body, namer, arrays):
 
 def _argument_guard(entry, wrt, structured, params, forward):
     """`if x.__class__ is not float: ...`: arguments of other classes than the code was generated for
-    (floats; lists, tuples and dicts for `structured` parameters) go to `guard.other_arguments`,
-    which refuses ints, computes the gradient for NumPy arrays by array code, or lets the code go on.
-    The check costs ~10 ns a parameter; the import runs only when it fails."""
-    tests = [f"{p}.__class__ not in (list, tuple, dict)" if p in structured and not forward else
-             f"{p}.__class__ is not float" for p in wrt]
+    (floats, ints too where not differentiated; lists, tuples and dicts for `structured` parameters)
+    go to `guard.other_arguments`, which refuses ints in `wrt`, computes the gradient for NumPy
+    arrays by array code, or lets the code go on.  The check costs ~10 ns a parameter; the import
+    runs only when it fails."""
+    tests = [f"{p}.__class__ not in (list, tuple, dict)" if p in structured and not (forward and p in wrt) else
+             f"{p}.__class__ is not float" if p in wrt else f"{p}.__class__ not in (float, int)" for p in params]
     result = next(n for n in ("rerouted", "rerouted_", "rerouted__") if n not in params)
     guard = ast.parse(
         f"if {' or '.join(tests)}:\n"
@@ -199,8 +202,9 @@ def _integer_guard(function_name, wrt, structures=False):
     return guard
 
 
-def _shaped_zeros(ret, wrt, arrays, options):
-    """A gradient the optimizer folded to a constant (`x - x` has none) keeps its array's shape."""
+def _shaped_gradients(ret, wrt, arrays, options):
+    """A gradient the optimizer folded to a constant (`x - x` has none) keeps its array's shape, and
+    that of a 0-d array is one too (NumPy's reductions give numbers)."""
     value = ret.value
     gradients = value.elts[1] if options.kind == "value_and_grad" else value
     atoms = gradients.elts if isinstance(gradients, ast.Tuple) and not options.single else [gradients]
@@ -209,12 +213,16 @@ def _shaped_zeros(ret, wrt, arrays, options):
         if isinstance(atom, ast.Constant) and arrays.is_array(param):
             full = ast.Call(func=ast.parse("np.full_like", mode="eval").body, keywords=[],
                             args=[ir.name(param), atom])
-            if holder is not None:
-                holder.elts[index] = full
-            elif options.kind == "value_and_grad":
-                value.elts[1] = full
-            else:
-                ret.value = full
+        elif arrays.is_array(param) and arrays.kinds[param].ndim == 0:
+            full = ast.Call(func=ast.parse("np.asarray", mode="eval").body, keywords=[], args=[atom])
+        else:
+            continue
+        if holder is not None:
+            holder.elts[index] = full
+        elif options.kind == "value_and_grad":
+            value.elts[1] = full
+        else:
+            ret.value = full
 
 
 def _check_numbers(parsed, body, wrt, arrays=None):
