@@ -7,6 +7,7 @@ import pytest
 import transpile as tp
 from transpile import optimize as opt
 from transpile.naming import Namer
+from transpile.shapes import SCALAR, Array
 
 from . import functions
 from .helpers import count_operations
@@ -118,3 +119,24 @@ def test_no_zero_adjoints_or_unit_factors_in_optimized_output():
                     (func.__name__, ast.unparse(node))
             if isinstance(node.op, (ast.Add, ast.Sub)):
                 assert 0 not in constants, (func.__name__, ast.unparse(node))
+
+
+def test_simplify_uses_the_kinds_of_array_code():
+    kinds = {"a": Array(1), "w": Array(1), "d": Array(1), "s": SCALAR, "x": SCALAR}
+    code = body("s = np.sum(a, None, False)\nv = a / s\nt = np.sum(v, None, False)\nz = 0.0 * w\ne = d + z\n"
+                "f = a - a\ng = x - x\nh = 0.0 * a\nreturn t")
+    assert show(opt.simplify(code, arrays=True, kinds=kinds)) == [
+        "s = np.sum(a, None, False)", "v = a / s", "t = 1.0", "z = 0.0 * w", "e = d", "f = a - a", "g = 0.0",
+        "h = 0.0 * a", "return t"]
+
+
+def test_zeros_that_would_broadcast_or_upcast_stay():
+    kinds = {"d": Array(1), "w": Array(2), "f": Array(1, dtype="f"), "u": Array(1)}
+    code = body("z = 0.0 * w\ne = d + z\ny = 0.0 * u\nk = f + y\nreturn e")
+    assert show(opt.simplify(code, arrays=True, kinds=kinds))[1::2] == ["e = d + z", "k = f + y"]
+
+
+def test_a_sum_is_reused_only_where_it_is_bound():
+    kinds = {"a": Array(1), "c": SCALAR}
+    code = body("if c > 0.0:\n    s = np.sum(a, None, False)\nv = a * c\nt = np.sum(v, None, False)\nreturn t")
+    assert show(opt.simplify(code, arrays=True, kinds=kinds))[-2] == "t = np.sum(v, None, False)"

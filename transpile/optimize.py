@@ -261,7 +261,8 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
     merged = ir.merged_names(stmts) if merged is None else merged
     floats = float_names(stmts, floats, merged)
     defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
-    sums = {}  # array name -> the name of np.sum(array)
+    sums = {}  # array name -> the name of np.sum(array), computed outside any branch or loop
+    top_level = {id(stmt) for stmt in stmts}
     uses = collections.Counter(n for stmt in ir.walk(stmts) for n in ir.names_used(stmt)) if kinds else None
 
     def number(atom):
@@ -280,8 +281,8 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
             func, args = ir.operation(better)
         if ir.target(stmt) not in merged and not any(isinstance(a, ast.Name) and a.id in merged for a in args):
             defined[ir.target(stmt)] = (func, args)  # (not if it reads a value a loop may change later)
-            if func is np.sum and _whole(args) and isinstance(args[0], ast.Name):
-                sums.setdefault(args[0].id, ir.target(stmt))
+            if func is np.sum and _whole(args) and isinstance(args[0], ast.Name) and id(stmt) in top_level:
+                sums.setdefault(args[0].id, ir.target(stmt))  # (read later: it must be bound wherever that is)
     return stmts
 
 
