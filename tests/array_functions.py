@@ -146,6 +146,22 @@ def loops_over_elements(x):
     return total
 
 
+def accumulates_in_a_loop(x):  # the adjoint's np.zeros_like(x) once merged with this one
+    d = np.zeros_like(x)
+    for i in range(3):
+        d = d + x * np.exp(x[i])
+    return np.sum(d)
+
+
+def uses_sizes(x):
+    n = x.size * 1.0
+    return np.sum(x) / x.shape[0] + np.sum(x) / np.size(x) + x.ndim * np.shape(x)[0] * np.sum(n * x[0])
+
+
+def sums_elements_only(x):  # builtin sum: no sign of NumPy
+    return sum(x) * x[0]
+
+
 def products_of_rows(x):
     total = 0.0
     for row in x:
@@ -182,6 +198,9 @@ CASES = [
     (indexes_elements_only, ((3,),), (0,)),
     (loops_over_elements, ((4,),), (0,)),
     (products_of_rows, ((3, 2),), (0,)),
+    (accumulates_in_a_loop, ((3,),), (0,)),
+    (uses_sizes, ((4,),), (0,)),
+    (sums_elements_only, ((3,),), (0,)),
 ]
 
 

@@ -46,3 +46,12 @@ def test_without_its_origin_an_array_argument_is_a_clear_error(monkeypatch):
     monkeypatch.delitem(guard.ORIGINS, gradient)
     with pytest.raises(tp.TranspileError, match="generated for numbers.*'x' is a NumPy array"):
         gradient(np.ones(3))
+
+
+def test_the_check_leaves_parameters_named_like_its_helper_alone():
+    def other_arguments(x, rerouted):
+        return x * rerouted
+
+    gradient = tp.grad(other_arguments)
+    assert gradient(0.5, 2.0) == 2.0
+    assert gradient(0.5, np.array(2.0)) == 2.0

@@ -110,6 +110,26 @@ def test_a_0d_array_gets_a_0d_array_gradient():
     np.testing.assert_allclose(gradients[0], numeric_gradient(array_functions.scalar_times_array, args, 0))
 
 
+def test_second_order_through_a_0d_array():
+    def cube(x):
+        return np.sum(x * x * x)
+
+    x, v = np.array(0.5), np.array(2.0)
+    _, derivative = tp.jvp(tp.grad(cube), (x,), (v,))
+    assert derivative.shape == () and float(derivative) == pytest.approx(6 * 0.5 * 2.0)
+
+
+def test_int_arithmetic_in_indices_keeps_ints():
+    def indexes_by_difference(x, n):
+        total = 0.0
+        for i in range(n - n + 2):
+            total = total + x[n - n + i] * x[0 * n]
+        return total
+
+    x = np.array([0.5, 0.7, 0.9])
+    np.testing.assert_allclose(tp.grad(indexes_by_difference)(x, 1), [2 * 0.5 + 0.7, 0.5, 0.0])
+
+
 def test_tangents_of_elementwise_code_need_no_broadcasting():
     args = arguments(((3, 4), (3, 4)))
     text = tp.api.Specialized(array_functions.elementwise, "jvp", (0, 1), True, "reverse").source(*args, *args)

@@ -140,3 +140,12 @@ def test_a_sum_is_reused_only_where_it_is_bound():
     kinds = {"a": Array(1), "c": SCALAR}
     code = body("if c > 0.0:\n    s = np.sum(a, None, False)\nv = a * c\nt = np.sum(v, None, False)\nreturn t")
     assert show(opt.simplify(code, arrays=True, kinds=kinds))[-2] == "t = np.sum(v, None, False)"
+
+
+def test_the_users_own_statements_keep_x_minus_x():
+    from transpile import ir
+
+    code = ir.mark_exact(body("b = x - x\nc = x / x\nreturn b"))  # inf - inf is nan; an int stays an int
+    assert show(opt.simplify(code, floats={"x"})) == ["b = x - x", "c = x / x", "return b"]
+    assert show(opt.simplify(body("b = x - x\nc = x / x\nreturn b"), floats={"x"})) == [
+        "b = 0.0", "c = 1.0", "return b"]

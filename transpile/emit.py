@@ -356,13 +356,18 @@ def _int_constant(node):
     return isinstance(node, ast.Constant) and type(node.value) is int
 
 
-def expand_scatters(stmts):
+def expand_scatters(stmts, _slices=None):
     """`dx = scatter_add(d0, x, i0, d1, i1)` marked by `mark_array_calls` as
-    `dx = np.zeros_like(x); dx[i0] = d0; dx[i1] += d1` (dx is a new array: updating it is safe)."""
+    `dx = np.zeros_like(x); dx[i0] = d0; dx[i1] += d1` (dx is a new array: updating it is safe);
+    a slice named once for several reads is written out again (`dx[:-1]`, not `dx[slice_None_m1]`)."""
+    slices = _slices if _slices is not None else {
+        ir.target(s): s.value for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)
+        and isinstance(s.value.func, ast.Name) and s.value.func.id == "slice"
+        and all(isinstance(a, ast.Constant) or _int_constant(a) for a in s.value.args)}
     out = []
     for stmt in stmts:
         for block in ir.blocks(stmt):
-            block[:] = expand_scatters(block)
+            block[:] = expand_scatters(block, slices)
         if not (isinstance(stmt, ast.Assign) and getattr(stmt.value, "expandable", False)):
             out.append(stmt)
             continue
@@ -371,16 +376,18 @@ def expand_scatters(stmts):
         out.append(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], lineno=stmt.lineno,
                               value=ast.parse(f"np.zeros_like({args[1].id})", mode="eval").body))
         for number, (term, index) in enumerate(zip([args[0]] + args[3::2], args[2::2])):
-            slot = ast.Subscript(value=ir.name(target), slice=_as_slice(index), ctx=ast.Store())
+            slot = ast.Subscript(value=ir.name(target), slice=_as_slice(index, slices), ctx=ast.Store())
             out.append(ast.Assign(targets=[slot], value=term, lineno=stmt.lineno) if number == 0 else
                        ast.AugAssign(target=slot, op=ast.Add(), value=term, lineno=stmt.lineno))
     return out
 
 
-def _as_slice(index):
-    """`slice(1, None, None)` as the index `1:`."""
+def _as_slice(index, slices):
+    """`slice(1, None, None)` as the index `1:` (also when `slices` names it)."""
+    if isinstance(index, ast.Name) and index.id in slices:
+        index = slices[index.id]
     if isinstance(index, ast.Tuple):
-        return ast.Tuple(elts=[_as_slice(e) for e in index.elts], ctx=ast.Load())
+        return ast.Tuple(elts=[_as_slice(e, slices) for e in index.elts], ctx=ast.Load())
     if isinstance(index, ast.Call):
         lower, upper, step = [None if isinstance(a, ast.Constant) and a.value is None else a for a in index.args]
         return ast.Slice(lower=lower, upper=upper, step=step)

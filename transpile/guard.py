@@ -24,7 +24,7 @@ def other_arguments(generated, wrt, arguments, forward=False):
 
     origin = ORIGINS.get(generated)
     func = origin and origin[0]()
-    name = func.__name__ if func else generated.__name__
+    name = func.__name__ if func else generated.__name__.removeprefix("value_and_grad_").removeprefix("grad_")
     for param in wrt:
         value = arguments[param]
         if value.__class__ is bool:
@@ -40,7 +40,7 @@ def other_arguments(generated, wrt, arguments, forward=False):
     if func is None:
         raise TranspileError(f"'{generated.__name__}' was generated for numbers, lists, tuples and dicts, and "
                              f"'{arrays[0]}' is a NumPy array; generate code for arrays with transpile.grad({name}) "
-                             "in this process.")
+                             "in this process (the function it was generated from is gone).")
     from .api import for_arrays
 
     return for_arrays(func, origin[1], arguments)

@@ -252,6 +252,9 @@ _spell(slice, "slice")
 
 # The helpers of generated code, so that it can be differentiated again (second order).
 _spell(np.full_like, "np.full_like")
+_spell(np.asarray, "np.asarray")
+array_rule(np.asarray, "x", ("dout",), linear=(0,), kind=lambda kinds, args: kinds[0] if isinstance(kinds[0], Array)
+           else Array(0))
 array_rule(np.full_like, "x, value", (None, "np.sum(dout)"), linear=(1,), kind=lambda kinds, args: kinds[0])
 array_rule(list, "x", ("np.array(dout)",), linear=(0,), kind=lambda kinds, args: OTHER)
 _spell(np.broadcast_to, "np.broadcast_to")
@@ -297,8 +300,14 @@ def result_kind(func, kinds, args):
     rule = rules.rule_for(func, len(args))
     if rule is not None and rule.kind is not None:
         return rule.kind(kinds, args)
-    if func is rules.CALLABLES.get("len") or func in (len, int, round, bool):
+    if func is rules.CALLABLES.get("len") or func in (len, int, round, bool, np.size, np.ndim):
         return SCALAR
+    if func is np.shape:
+        return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`)
+    if func is sum:  # of a list, or of an array along its first axis
+        x = kinds[0] if kinds else None
+        return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype)) \
+            if isinstance(x, Array) and x.ndim >= 1 else None
     if func in NUMPY_CONSTRUCTORS:
         return SOME_ARRAY
     if func is array_runtime.extreme_weights:  # (1 or 0 where x is, or is not, extreme: x's kind)

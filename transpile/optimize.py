@@ -97,7 +97,9 @@ def _number(atom, floats, arrays, kinds):
 
 def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
     """An equivalent, cheaper right-hand side for func(*args), or None.  With `arrays`, never
-    `0 * x -> 0.0` unless `kinds` show that x is a number: an array's result keeps its shape."""
+    `0 * x -> 0.0` unless `kinds` show that x is a number: an array's result keeps its shape.
+    Not in `exact` statements (the user's function): `x - x -> 0.0`, `x / x -> 1.0`, which
+    would change an int's type or an infinity's nan."""
     kinds = kinds or {}
     if func is operator.add:
         x, y = args
@@ -113,14 +115,14 @@ def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
             return x
         if _is(x, 0):
             return ast.UnaryOp(op=ast.USub(), operand=y)
-        if _same(x, y) and _number(x, floats, arrays, kinds):
-            return ir.const(0.0)
+        if _same(x, y) and _number(x, floats, arrays, kinds) and not exact:
+            return ir.const(0.0)  # (derivative code: numbers there are floats)
     elif func is operator.mul:
         x, y = args
         for a, b in ((x, y), (y, x)):
             if _is(a, 1) and _keeps_type(b, floats, a):
                 return b
-            if _is(a, 0) and (not arrays or _number(b, floats, arrays, kinds)):
+            if _is(a, 0) and (not arrays or (_number(b, floats, arrays, kinds) and not exact)):
                 return ir.const(0.0)
             if _is(a, -1) and _keeps_type(b, floats, a):
                 return ast.UnaryOp(op=ast.USub(), operand=b)
@@ -220,6 +222,12 @@ def _through_array_definitions(func, args, operand, number, kinds, sums, uses):
                 and len(terms[0]) + len(terms[1]) - 1 <= 2 * SCATTERED_READS + 1:
             first, second = terms
             return ir.build(scatter_add, [copy.deepcopy(a) for a in first + [second[0]] + second[2:]])
+    if func is operator.mul:  # x * np.full_like(t, 1.0), where that changes neither shape nor dtype
+        for keep, ones in (args, args[::-1]):
+            full = operand(ones, np.full_like)
+            if full and _is(full[1], 1) and isinstance(keep, ast.Name) and isinstance(full[0], ast.Name) \
+                    and _covers(kinds.get(keep.id), kinds.get(full[0].id)):
+                return _copy_atom(keep)
     if func in (operator.add, operator.sub):
         for keep, zero in (args, args[::-1]) if func is operator.add else (args,):
             product = operand(zero, operator.mul)
@@ -260,6 +268,8 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
     (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
     merged = ir.merged_names(stmts) if merged is None else merged
     floats = float_names(stmts, floats, merged)
+    if kinds:  # (`1.0 * z` keeps a float array's dtype)
+        floats |= {n for n, k in kinds.items() if isinstance(k, Array) and k.ndim >= 0 and k.dtype in "efdgFDG"}
     defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
     sums = {}  # array name -> the name of np.sum(array), computed outside any branch or loop
     top_level = {id(stmt) for stmt in stmts}
@@ -376,8 +386,8 @@ def _cse(stmts, first, renamed, merged):
         for block in ir.blocks(stmt):
             _cse(block, first, renamed, merged)
         if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value) or not (ir.is_pure(stmt) or _reads_only(stmt)) \
-                or any(n in merged for n in ir.names_used(stmt.value)):  # a value that changes (a loop's, a list's)
-            continue
+                or any(n in merged for n in ir.names_used(stmt.value) + [ir.target(stmt)]):  # a value that changes
+            continue  # (a loop's, a list's)
         key = ir.key(stmt.value)
         if key in first:
             renamed[ir.target(stmt)] = ir.name(first[key])

@@ -85,7 +85,7 @@ def _generate(func, options):
         if kinds:
             mark_array_calls(body, kinds)
         if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
-            _shaped_gradients(body[-1], wrt, arrays, options)
+            _shaped_gradients(body[-1], wrt, arrays, options, kinds)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
         if kinds:
             body = expand_scatters(body)
@@ -175,11 +175,13 @@ def _argument_guard(entry, wrt, structured, params, forward):
     runs only when it fails."""
     tests = [f"{p}.__class__ not in (list, tuple, dict)" if p in structured and not (forward and p in wrt) else
              f"{p}.__class__ is not float" if p in wrt else f"{p}.__class__ not in (float, int)" for p in params]
-    result = next(n for n in ("rerouted", "rerouted_", "rerouted__") if n not in params)
+    result, helper = (next(n + "_" * k for k in range(len(params) + 1) if n + "_" * k not in params)
+                      for n in ("rerouted", "other_arguments"))  # (names no parameter has)
+    imported = "other_arguments" + (f" as {helper}" if helper != "other_arguments" else "")
     guard = ast.parse(
         f"if {' or '.join(tests)}:\n"
-        f"    from transpile.guard import other_arguments\n"
-        f"    if ({result} := other_arguments({entry}, {tuple(wrt)!r}, locals(){', forward=True' * forward})) "
+        f"    from transpile.guard import {imported}\n"
+        f"    if ({result} := {helper}({entry}, {tuple(wrt)!r}, locals(){', forward=True' * forward})) "
         f"is not None:\n"
         f"        return {result}").body
     for stmt in ast.walk(guard[0]):
@@ -202,9 +204,10 @@ def _integer_guard(function_name, wrt, structures=False):
     return guard
 
 
-def _shaped_gradients(ret, wrt, arrays, options):
-    """A gradient the optimizer folded to a constant (`x - x` has none) keeps its array's shape, and
-    that of a 0-d array is one too (NumPy's reductions give numbers)."""
+def _shaped_gradients(ret, wrt, arrays, options, kinds):
+    """A gradient the optimizer folded to a constant (`x - x` has none) keeps its array's shape,
+    that of a 0-d array is one too (NumPy's reductions give numbers), and one whose shape the
+    `kinds` do not show is made the array's at run time (a uniform seed may have stayed a number)."""
     value = ret.value
     gradients = value.elts[1] if options.kind == "value_and_grad" else value
     atoms = gradients.elts if isinstance(gradients, ast.Tuple) and not options.single else [gradients]
@@ -215,6 +218,9 @@ def _shaped_gradients(ret, wrt, arrays, options):
                             args=[ir.name(param), atom])
         elif arrays.is_array(param) and arrays.kinds[param].ndim == 0:
             full = ast.Call(func=ast.parse("np.asarray", mode="eval").body, keywords=[], args=[atom])
+        elif arrays.is_array(param) and isinstance(atom, ast.Name) and not (
+                isinstance(kinds.get(atom.id), Array) and kinds[atom.id].ndim == arrays.kinds[param].ndim):
+            full = ast.Call(func=ir.name("unbroadcast"), keywords=[], args=[atom, ir.name(param)])
         else:
             continue
         if holder is not None:

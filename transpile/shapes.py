@@ -78,6 +78,8 @@ def infer(stmts, kinds, rules_kind):
     assignment agrees.
     """
     known = dict(kinds)
+    sizes = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)  # np.shape(x): ints
+             and ir.callee(s.value) is np.shape}
     for loop in ir.walk(stmts):  # (the normalizer writes every loop over a sequence as one over range)
         if isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "range":
             known[loop.target.id] = SCALAR
@@ -98,7 +100,8 @@ def infer(stmts, kinds, rules_kind):
             if ir.is_atom(value):
                 result = kind(value)
             elif isinstance(value, ast.Subscript):
-                result = _indexed(kind(value.value), value.slice, kind)
+                result = SCALAR if isinstance(value.value, ast.Name) and value.value.id in sizes and \
+                    not isinstance(value.slice, ast.Slice) else _indexed(kind(value.value), value.slice, kind)
             elif func is None:
                 result = OTHER if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) else None
             else:
