@@ -162,6 +162,13 @@ def sums_elements_only(x):  # builtin sum: no sign of NumPy
     return sum(x) * x[0]
 
 
+def slices_rows(x):  # each row's adjoint is added into dx in place, in the loop
+    total = 0.0
+    for row in x:
+        total = total + np.sum(row[1:] * row[:-1])
+    return total
+
+
 def products_of_rows(x):
     total = 0.0
     for row in x:
@@ -201,6 +208,7 @@ CASES = [
     (accumulates_in_a_loop, ((3,),), (0,)),
     (uses_sizes, ((4,),), (0,)),
     (sums_elements_only, ((3,),), (0,)),
+    (slices_rows, ((3, 4),), (0,)),
 ]
 
 

@@ -227,3 +227,8 @@ def test_hessian_vector_products_match_differences_of_the_gradient(case):
     _, derivative = tp.jvp(gradient, tuple(args), tuple(directions))
     for got, plus, minus in zip(derivative, *moved):
         np.testing.assert_allclose(got, (plus - minus) / (2 * h), rtol=1e-4, atol=1e-5)
+
+
+def test_row_adjoints_are_added_in_place_in_a_loop():
+    text = tp.source(array_functions.slices_rows, args=(np.ones((3, 4)),))
+    assert text.count("np.zeros_like(x)") == 1 and "dx[index] += " in text  # one array, O(n) not O(n²)

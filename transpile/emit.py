@@ -382,6 +382,97 @@ def expand_scatters(stmts, _slices=None):
     return out
 
 
+def accumulate_in_place(stmts):
+    """`t = np.zeros_like(x); t[i] = d; dx = dx + t` as `dx[i] += d` where `dx` is an adjoint
+    only ever made by `np.zeros_like(x)` and grown by `dx = dx + ...`, and read nowhere else but
+    the return: no other name can hold its array, so updating it in place changes nothing else.
+    (In a loop over rows this is the difference between O(n) and O(n²).)"""
+    everything = list(ir.walk(stmts))
+    reads = Counter(n for s in everything for n in ir.names_used(s))
+    owned = {}  # name -> the x of its np.zeros_like(x)
+    for stmt in everything:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+            base = _zeros_like_of(stmt.value)
+            if base:
+                owned.setdefault(stmt.targets[0].id, base)
+    growths = Counter()
+    for stmt in everything:
+        target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
+            else None
+        if target in owned and _zeros_like_of(stmt.value) != owned[target]:
+            if _grown(stmt) is None:
+                owned.pop(target)  # assigned something else: maybe another name's array
+            else:
+                growths[target] += 1
+    for name in list(owned):  # read only to grow it, or returned
+        returned = sum(ir.names_used(s).count(name) for s in everything if isinstance(s, ast.Return))
+        if reads[name] != growths[name] + returned:
+            owned.pop(name)
+    _accumulate(stmts, owned, reads)
+    return stmts
+
+
+def _zeros_like_of(value):
+    """x if `value` is `np.zeros_like(x)`, else None."""
+    if isinstance(value, ast.Call) and ir.callee(value) is _np.zeros_like and len(value.args) == 1 \
+            and isinstance(value.args[0], ast.Name) and not value.keywords:
+        return value.args[0].id
+    return None
+
+
+def _grown(stmt):
+    """t if `stmt` is `dx = dx + t` (or `dx = t + dx`), else None."""
+    value, target = stmt.value, stmt.targets[0].id
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        for mine, other in ((value.left, value.right), (value.right, value.left)):
+            if isinstance(mine, ast.Name) and mine.id == target and isinstance(other, ast.Name) and other.id != target:
+                return other.id
+    return None
+
+
+def _accumulate(stmts, owned, reads):
+    for stmt in stmts:
+        for block in ir.blocks(stmt):
+            _accumulate(block, owned, reads)
+    position = len(stmts) - 1
+    while position >= 0:
+        start = _scatter_start(stmts, position, owned, reads)
+        if start is None:
+            position -= 1
+            continue
+        total = stmts[position].targets[0].id
+        stmts[start:position + 1] = [
+            ast.AugAssign(target=ast.Subscript(value=ir.name(total), slice=_written(w).slice, ctx=ast.Store()),
+                          op=ast.Add(), value=w.value, lineno=w.lineno) for w in stmts[start + 1:position]]
+        position = start - 1
+
+
+def _scatter_start(stmts, position, owned, reads):
+    """Where `t = np.zeros_like(x)` is, if stmts[position] is `dx = dx + t` for an `owned` dx and
+    only writes into t come between; else None."""
+    stmt = stmts[position]
+    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in owned):
+        return None
+    term = _grown(stmt)
+    if term is None or reads[term] != 1:
+        return None
+    start = next((k for k in range(position - 1, -1, -1) if isinstance(stmts[k], ast.Assign) and
+                  isinstance(stmts[k].targets[0], ast.Name) and stmts[k].targets[0].id == term), None)
+    if start is None or _zeros_like_of(stmts[start].value) != owned[stmt.targets[0].id]:
+        return None
+    writes = stmts[start + 1:position]
+    if writes and all(isinstance(_written(w), ast.Subscript) and ir.names_used(_written(w).value) == [term]
+                      for w in writes):
+        return start
+    return None
+
+
+def _written(stmt):
+    """What an assignment writes: its target."""
+    return stmt.target if isinstance(stmt, ast.AugAssign) else stmt.targets[0] if isinstance(stmt, ast.Assign) \
+        else None
+
+
 def _as_slice(index, slices):
     """`slice(1, None, None)` as the index `1:` (also when `slices` names it)."""
     if isinstance(index, ast.Name) and index.id in slices:

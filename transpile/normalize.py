@@ -35,7 +35,7 @@ class Builder:
         self.views = {}  # array name -> names read from it by indexing (NumPy views of it)
         self.stale = set()  # views of an array that has since been written into
         self.alias_of = {}  # name -> the name it copies (`y = x`), to the first
-        self.new_arrays = set()  # names of arrays made by np.zeros_like (a generated `dx[1:] += t` writes one)
+        self.new_arrays = set()  # names (in the source) given np.zeros_like: a generated `dx[1:] += t` writes one
         self.synthetic = 0  # counter for names the normalizer binds in `env` ("<...>", never emitted)
 
     def emit(self, target, rhs, origin=None):
@@ -755,7 +755,7 @@ def _check_defined(parsed, stmt, env):
 def _assignment(parsed, stmt, builder, env):
     generated = str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated.")
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript) and generated and \
-            builder.atom(stmt.target.value, env).id not in builder.new_arrays:  # a mirror's `dxs[i] += t`
+            getattr(stmt.target.value, "id", None) not in builder.new_arrays:  # a mirror's `dxs[i] += t`
         update = ast.Expr(value=ast.Call(func=ir.name("add_at"), keywords=[], args=[
             builder.atom(stmt.target.value, env), builder.atom(stmt.target.slice, env), builder.atom(stmt.value, env)]))
         update.lineno, update.number_element = stmt.lineno, True
@@ -788,7 +788,7 @@ def _assignment(parsed, stmt, builder, env):
         if isinstance(rhs, ast.Name):  # `y = x`: the same object under two names
             builder.alias_of[env[target.id].id] = builder.alias_of.get(rhs.id, rhs.id)
         if isinstance(rhs, ast.Call) and ir.callee(rhs) is np.zeros_like:
-            builder.new_arrays.add(env[target.id].id)
+            builder.new_arrays.add(target.id)
 
 
 def _write_element(parsed, stmt, target, builder, env):
@@ -815,8 +815,6 @@ def _write_element(parsed, stmt, target, builder, env):
                                                                keywords=[]), origin=target)
     builder.stale |= builder.views.get(array.id, set())
     env[name] = written
-    if array.id in builder.new_arrays:
-        builder.new_arrays.add(written.id)
 
 
 def _index_value(index):

@@ -308,6 +308,8 @@ def result_kind(func, kinds, args):
         x = kinds[0] if kinds else None
         return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype)) \
             if isinstance(x, Array) and x.ndim >= 1 else None
+    if func in (np.zeros_like, np.ones_like) and len(kinds) == 1 and isinstance(kinds[0], Array):
+        return kinds[0]
     if func in NUMPY_CONSTRUCTORS:
         return SOME_ARRAY
     if func is array_runtime.extreme_weights:  # (1 or 0 where x is, or is not, extreme: x's kind)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from . import __version__, ir
 from .array_runtime import with_item
 from .arrays import Arrays
-from .emit import expand_scatters, function_source, imports_used, mark_array_calls, module_source, readable
+from .emit import accumulate_in_place, expand_scatters, function_source, imports_used, mark_array_calls, module_source, readable
 from .errors import NonScalarOutputError, TranspileError, WrtError
 from .forward import forward
 from .kinds import structured_names
@@ -88,7 +88,7 @@ def _generate(func, options):
             _shaped_gradients(body[-1], wrt, arrays, options, kinds)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
         if kinds:
-            body = expand_scatters(body)
+            body = accumulate_in_place(expand_scatters(body))
     if options.kind in ("grad", "value_and_grad"):
         forward = options.mode == "forward"
         if options.kinds is None:

@@ -81,7 +81,7 @@ def infer(stmts, kinds, rules_kind):
     sizes = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)  # np.shape(x): ints
              and ir.callee(s.value) is np.shape}
     for loop in ir.walk(stmts):  # (the normalizer writes every loop over a sequence as one over range)
-        if isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "range":
+        if isinstance(loop, ast.For) and _counts(loop.iter):
             known[loop.target.id] = SCALAR
 
     def kind(atom):
@@ -114,6 +114,13 @@ def infer(stmts, kinds, rules_kind):
         if known == before:
             break
     return known
+
+
+def _counts(iterable):
+    """`range(...)`, or `reversed(range(...))` (a backward sweep's): its items are ints."""
+    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "reversed" and iterable.args:
+        iterable = iterable.args[0]
+    return isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "range"
 
 
 def _indexed(base, index, kind):
