@@ -307,9 +307,7 @@ def imports_used(stmts):
     """The import lines generated code needs: `math` for `math.sin(x)`, `transpile.runtime`
     helpers for code that differentiates lists, tuples or dicts."""
     names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)}
-    modules = {node.value.id for stmt in stmts for node in ast.walk(stmt)
-               if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-               and node.value.id in ("math", "np")}
+    modules = names & {"math", "np"}  # (read only as `math.sin`, `np.exp`: no variable has these names)
     lines = [{"math": "import math", "np": "import numpy as np"}[m] for m in sorted(modules)]
     for module in (runtime, array_runtime):
         helpers = sorted(names & set(module.__all__))
@@ -485,9 +483,16 @@ def _as_slice(index, slices):
     return index
 
 
-class _NumpyKeywords(ast.NodeTransformer):
+class _Spelling(ast.NodeTransformer):
     """`np.sum(x, 0, True)` (the normalized form) as `np.sum(x, axis=0, keepdims=True)`, as NumPy reads it,
-    or `x.sum(axis=0, keepdims=True)` where `x` is known to be an array (`mark_array_calls`)."""
+    or `x.sum(axis=0, keepdims=True)` where `x` is known to be an array (`mark_array_calls`); and
+    `Constant(-1)` as `-1`: `ast.unparse` writes `Constant(-1) ** n` as `-1 ** n`, which means -(1 ** n)."""
+
+    def visit_Constant(self, node):
+        value = node.value
+        if type(value) in (int, float) and (value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+        return node
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -532,19 +537,10 @@ def readable(stmts, namer, params, preferred=(), floats=(), arrays=False):
     return drop_empty_comments(stmts if arrays else augmented(stmts))
 
 
-class _SpellNegatives(ast.NodeTransformer):
-    """`Constant(-1)` as `-1`: `ast.unparse` writes `Constant(-1) ** n` as `-1 ** n`, which means -(1 ** n)."""
-
-    def visit_Constant(self, node):
-        value = node.value
-        if type(value) in (int, float) and (value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
-            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
-        return node
-
-
 def function_source(name, arguments, docstring, body):
     """Unparse a function definition, turning comment markers into comments."""
-    body = [_NumpyKeywords().visit(_SpellNegatives().visit(stmt)) for stmt in body]
+    spelling = _Spelling()
+    body = [spelling.visit(stmt) for stmt in body]
     doc = ast.Expr(value=ast.Constant(value=docstring))
     fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     fdef = ast.FunctionDef(name=name, args=arguments, body=[doc] + body, decorator_list=[], returns=None,

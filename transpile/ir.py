@@ -232,12 +232,16 @@ def blocks(stmt):
     return []
 
 
+_COMPOUND = {ast.If, ast.For, ast.While}
+
+
 def walk(stmts):
     """Every statement, nested blocks included, in program order (a compound statement before its blocks)."""
     for stmt in stmts:
         yield stmt
-        for block in blocks(stmt):
-            yield from walk(block)
+        if stmt.__class__ in _COMPOUND:
+            for block in blocks(stmt):
+                yield from walk(block)
 
 
 def appended(stmt):

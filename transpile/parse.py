@@ -247,14 +247,15 @@ def _fence(parsed):
         if arg.arg in _MODULE_NAMES:
             raise parsed.error(arg, f"a parameter named '{arg.arg}' would hide the module the generated code "
                                     "calls; rename the parameter.")
-    keys = {id(k) for n in ast.walk(parsed.tree) if isinstance(n, ast.Dict) for k in n.keys} | {
-        id(n.slice) for n in ast.walk(parsed.tree) if isinstance(n, ast.Subscript)} | {
-        id(n.args[1]) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    nodes = list(ast.walk(parsed.tree))
+    keys = {id(k) for n in nodes if isinstance(n, ast.Dict) for k in n.keys} | {
+        id(n.slice) for n in nodes if isinstance(n, ast.Subscript)} | {
+        id(n.args[1]) for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         and n.func.id == "add_at" and len(n.args) == 3} | {  # generated code updating a dict's adjoint
-        id(n.args[0]) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and n.args
+        id(n.args[0]) for n in nodes if isinstance(n, ast.Call) and n.args
         and isinstance(n.func, (ast.Attribute, ast.Name)) and getattr(n.func, "attr", getattr(n.func, "id", None))
         == "einsum"}  # np.einsum("ij,jk->ik", a, b)
-    for node in ast.walk(parsed.tree):
+    for node in nodes:
         if isinstance(node, ast.Dict) and None in node.keys:
             raise parsed.error(node, "'**' unpacking in a dict is not supported; write the keys out.")
         if isinstance(node, ast.FunctionDef) and node is not parsed.tree and (
@@ -333,11 +334,11 @@ class _Resolver(ast.NodeTransformer):
         self.parsed = parsed
         self.calling = calling
         func = parsed.func
-        self.local_functions = {n.name for n in ast.walk(parsed.tree)
-                                if isinstance(n, ast.FunctionDef) and n is not parsed.tree}
+        nodes = list(ast.walk(parsed.tree))
+        self.local_functions = {n.name for n in nodes if isinstance(n, ast.FunctionDef) and n is not parsed.tree}
         self.locals = set(parsed.params) | self.local_functions | {
-            a.arg for n in ast.walk(parsed.tree) if isinstance(n, ast.FunctionDef) for a in n.args.args} | {
-            n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            a.arg for n in nodes if isinstance(n, ast.FunctionDef) for a in n.args.args} | {
+            n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         code = func.__code__
         cells = dict(zip(code.co_freevars, func.__closure__ or ()))
         self.closure = {}
