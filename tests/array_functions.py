@@ -169,6 +169,18 @@ def slices_rows(x):  # each row's adjoint is added into dx in place, in the loop
     return total
 
 
+def loops_inside_loops(x):  # the inner loop's counter was once bound to None first, which hid its kind
+    total = 0.0
+    for matrix in x:
+        for row in matrix:
+            total = total + np.sin(row[0]) * row[1] + np.sum(row[1:] * row[:-1])
+    return total
+
+
+def uses_builtin_abs(x):
+    return np.sum(abs(x - 0.7)) + abs(x[0] - 0.7) * x[1]
+
+
 def products_of_rows(x):
     total = 0.0
     for row in x:
@@ -209,6 +221,8 @@ CASES = [
     (uses_sizes, ((4,),), (0,)),
     (sums_elements_only, ((3,),), (0,)),
     (slices_rows, ((3, 4),), (0,)),
+    (loops_inside_loops, ((2, 3, 4),), (0,)),
+    (uses_builtin_abs, ((4,),), (0,)),
 ]
 
 

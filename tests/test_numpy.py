@@ -232,3 +232,42 @@ def test_hessian_vector_products_match_differences_of_the_gradient(case):
 def test_row_adjoints_are_added_in_place_in_a_loop():
     text = tp.source(array_functions.slices_rows, args=(np.ones((3, 4)),))
     assert text.count("np.zeros_like(x)") == 1 and "dx[index] += " in text  # one array, O(n) not O(n²)
+
+
+def test_gradients_never_share_the_callers_arrays():
+    def dot(w, x):
+        return w @ x
+
+    def both(x, y):
+        return np.sum(np.sin(x + y))
+
+    w, x = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+    dw = tp.grad(dot)(w, x)
+    dw *= 0.5  # (a caller's in-place step)
+    np.testing.assert_array_equal(x, [4.0, 5.0, 6.0])
+    dx, dy = tp.grad(both, wrt=(0, 1))(w, x)
+    assert dx is not dy and not np.shares_memory(dx, dy)
+    _, pullback = tp.vjp(lambda_free_identity, x)
+    cotangent = np.ones(3)
+    assert not np.shares_memory(pullback(cotangent)[0], cotangent)
+
+
+def lambda_free_identity(x):
+    return x * 1.0
+
+
+def test_second_order_keeps_float32():
+    x = arguments(((3, 4),), dtype=np.float32)[0]
+    v = arguments(((3, 4),), seed=1, dtype=np.float32)[0]
+    _, product = tp.jvp(tp.grad(array_functions.slices_rows), (x,), (v,))
+    _, expected = tp.jvp(tp.grad(array_functions.slices_rows), (x.astype(float),), (v.astype(float),))
+    np.testing.assert_allclose(product, expected, rtol=1e-4)
+
+
+def test_second_order_through_a_slice_from_an_argument():
+    def tail(x, i):
+        return np.sum(x[i:] ** 3)
+
+    x, v = np.array([0.5, 1.0, 2.0]), np.array([1.0, 1.0, 1.0])
+    _, product = tp.jvp(tp.grad(tail), (x, 1), (v, 0.0))
+    np.testing.assert_allclose(product, [0.0, 6.0, 12.0])

@@ -7,7 +7,7 @@ rather than spelled out in every generated function.
 import numpy as np
 
 __all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "join_like",
-           "with_item", "product_of_others", "scalar_output"]
+           "with_item", "product_of_others", "scalar_output", "as_dtype_of"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -123,3 +123,8 @@ def scalar_output(value):
                                    f"{np.shape(value)}, and a gradient needs one number; use transpile.jacobian or "
                                    "transpile.vjp for array outputs, or reduce the output (np.sum).")
     return value
+
+
+def as_dtype_of(value, x):
+    """`value` as an array of `x`'s dtype: the gradient of a float32 array is float32."""
+    return np.asarray(value, dtype=np.result_type(x))

@@ -9,6 +9,7 @@ and are linear or have a tangent template.
 
 import ast
 import copy
+import math
 
 from . import ir, numpy_rules, rules
 from .partials import substitute
@@ -126,10 +127,10 @@ class Arrays:
 
     def numpy_partial(self, func, partial, args):
         """A scalar rule's partial, made to work on arrays (`math.log` -> `np.log`)."""
+        if func in (abs, math.fabs):  # sign(x), written for arrays and NumPy numbers (no bool - bool)
+            return _call("np.sign", args[0])
         if not any(isinstance(self.kind(a), Array) or self.kind(a) is None for a in args):
             return partial
-        if func is abs:  # sign(x), written for arrays
-            return _call("np.sign", args[0])
         partial = _Elementwise().visit(copy.deepcopy(partial))
         for node in ast.walk(partial):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":

@@ -458,9 +458,10 @@ def _scatter_start(stmts, position, owned, reads):
                   isinstance(stmts[k].targets[0], ast.Name) and stmts[k].targets[0].id == term), None)
     if start is None or _zeros_like_of(stmts[start].value) != owned[stmt.targets[0].id]:
         return None
-    writes = stmts[start + 1:position]
+    writes = stmts[start + 1:position]  # `t[i0] = d0`, then `t[i1] += d1`, ...: sums, as `dx[i] += d` are
     if writes and all(isinstance(_written(w), ast.Subscript) and ir.names_used(_written(w).value) == [term]
-                      for w in writes):
+                      for w in writes) and all(isinstance(w, ast.AugAssign) and isinstance(w.op, ast.Add)
+                                               for w in writes[1:]):
         return start
     return None
 

@@ -861,6 +861,10 @@ def check_rule(parsed, stmt):
     rule = rule_for(func, len(args))
     if rule is None:
         what = ast.unparse(stmt.value)
+        if getattr(func, "__module__", "").startswith("transpile."):  # a helper of generated code
+            raise (getattr(stmt, "source", None) or parsed).error(
+                stmt, f"'{func.__name__}', which this generated derivative calls, has no derivative rule yet, so it "
+                      "cannot be differentiated again (second order) here.", NoRuleError)
         raise (getattr(stmt, "source", None) or parsed).error(stmt, f"no derivative rule for '{what}'; add one with "
                                  "transpile.rules.partials or compute it outside the function.", NoRuleError)
     return rule

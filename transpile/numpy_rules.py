@@ -277,6 +277,9 @@ array_rule(array_runtime.join_like, "pieces, parts, axis", ("split_like(dout, pa
 array_rule(np.moveaxis, "x, source, destination", ("np.moveaxis(dout, destination, source)", None, None), linear=(0,),
            kind=_unknown)
 nondifferentiable(array_runtime.extreme_weights, 4)
+array_rule(array_runtime.as_dtype_of, "value, x", ("as_dtype_of(dout, value)", None), linear=(0,),
+           kind=lambda kinds, args: kinds[1])
+nondifferentiable(slice, 3)  # (its kind is OTHER: `result_kind`)
 array_rule(array_runtime.scalar_output, "x", ("dout",), linear=(0,), kind=lambda kinds, args: SCALAR)
 rules.CHECKS.add(array_runtime.scalar_output)
 
@@ -302,8 +305,8 @@ def result_kind(func, kinds, args):
         return rule.kind(kinds, args)
     if func is rules.CALLABLES.get("len") or func in (len, int, round, bool, np.size, np.ndim):
         return SCALAR
-    if func is np.shape:
-        return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`)
+    if func is np.shape or func is slice:
+        return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`), a slice
     if func is sum:  # of a list, or of an array along its first axis
         x = kinds[0] if kinds else None
         return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype)) \
@@ -318,4 +321,4 @@ def result_kind(func, kinds, args):
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
 NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
-    operator.matmul, list} | {getattr(array_runtime, name) for name in array_runtime.__all__}
+    operator.matmul, list, slice} | {getattr(array_runtime, name) for name in array_runtime.__all__}

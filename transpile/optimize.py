@@ -339,8 +339,8 @@ def _forget(mapping, assigned):
     """Drop the copies of names that are assigned again."""
     if not assigned:
         return
-    for copy in [c for c, source in mapping.items() if isinstance(source, ast.Name) and source.id in assigned]:
-        del mapping[copy]
+    for name in [c for c, source in mapping.items() if isinstance(source, ast.Name) and source.id in assigned]:
+        del mapping[name]
 
 
 def prune_branches(stmts):

@@ -85,7 +85,7 @@ def _generate(func, options):
         if kinds:
             mark_array_calls(body, kinds)
         if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
-            _shaped_gradients(body[-1], wrt, arrays, options, kinds)
+            _shaped_gradients(body[-1], wrt, arrays, options, kinds, parsed.params + extra)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
         if kinds:
             body = accumulate_in_place(expand_scatters(body))
@@ -204,16 +204,23 @@ def _integer_guard(function_name, wrt, structures=False):
     return guard
 
 
-def _shaped_gradients(ret, wrt, arrays, options, kinds):
+def _shaped_gradients(ret, wrt, arrays, options, kinds, params):
     """A gradient the optimizer folded to a constant (`x - x` has none) keeps its array's shape,
-    that of a 0-d array is one too (NumPy's reductions give numbers), and one whose shape the
-    `kinds` do not show is made the array's at run time (a uniform seed may have stayed a number)."""
+    that of a 0-d array is one too (NumPy's reductions give numbers), one whose shape the `kinds`
+    do not show is made the array's at run time (a uniform seed may have stayed a number), and an
+    array that is an argument (`d(w @ x)/dw` is `x`) or another gradient is copied: a caller that
+    updates its gradients in place must not change its data."""
     value = ret.value
     gradients = value.elts[1] if options.kind == "value_and_grad" else value
     atoms = gradients.elts if isinstance(gradients, ast.Tuple) and not options.single else [gradients]
     holder = gradients if isinstance(gradients, ast.Tuple) and not options.single else None
+    returned = set()
     for index, (param, atom) in enumerate(zip(wrt, atoms)):
-        if isinstance(atom, ast.Constant) and arrays.is_array(param):
+        shared = isinstance(atom, ast.Name) and (atom.id in params or atom.id in returned)
+        returned.update([atom.id] if isinstance(atom, ast.Name) else [])
+        if shared and arrays.is_array(param):
+            full = ast.Call(func=ast.parse("np.array", mode="eval").body, keywords=[], args=[atom])
+        elif isinstance(atom, ast.Constant) and arrays.is_array(param):
             full = ast.Call(func=ast.parse("np.full_like", mode="eval").body, keywords=[],
                             args=[ir.name(param), atom])
         elif arrays.is_array(param) and arrays.kinds[param].ndim == 0:

@@ -64,8 +64,7 @@ def reverse(parsed, body, namer, wrt, seeds, arrays=None):
             if kind == SCALAR:
                 gradient = sweep.builder.atom(ast.Call(func=ir.name("float"), args=[gradient], keywords=[]))
             elif isinstance(kind, Array) and kind.dtype != "d":
-                dtype = ir.const(np.dtype(kind.dtype).name)
-                gradient = sweep.builder.atom(_call("np.asarray", gradient, dtype=dtype))
+                gradient = sweep.builder.atom(_call("as_dtype_of", gradient, ir.name(p)))
         gradients.append(gradient)
     return _without_unread_tapes(primal, sweep.builder.stmts) + sweep.builder.stmts, gradients
 
@@ -82,9 +81,6 @@ def _call(spelled, *args, **keywords):
 
 def _constant(atom, value):
     return isinstance(atom, ast.Constant) and atom.value is value
-
-
-_np = np
 
 
 def _tape(stmt):
@@ -309,14 +305,14 @@ class _Sweep:
         kept as that one number while it can be (`uniform`).  Returns whether it was."""
         func, args = ir.operation(stmt.value)
         result = ir.target(stmt)
-        if func not in (_np.sum, _np.mean) or result not in adjoint or not isinstance(args[0], ast.Name):
+        if func not in (np.sum, np.mean) or result not in adjoint or not isinstance(args[0], ast.Name):
             return False
         x = args[0].id
         if not (_constant(args[1], None) and _constant(args[2], False)) or not self.arrays.is_array(x) \
                 or x in adjoint or x in self.uniform or x not in self.active:
             return False
         dresult = adjoint.pop(result)
-        value = dresult if func is _np.sum else ast.BinOp(left=dresult, op=ast.Div(),
+        value = dresult if func is np.sum else ast.BinOp(left=dresult, op=ast.Div(),
                                                            right=_call("np.size", ir.name(self._same_size(x))))
         self.uniform[x] = self.builder.atom(value)
         return True

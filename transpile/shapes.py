@@ -80,9 +80,9 @@ def infer(stmts, kinds, rules_kind):
     known = dict(kinds)
     sizes = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)  # np.shape(x): ints
              and ir.callee(s.value) is np.shape}
-    for loop in ir.walk(stmts):  # (the normalizer writes every loop over a sequence as one over range)
-        if isinstance(loop, ast.For) and _counts(loop.iter):
-            known[loop.target.id] = SCALAR
+    counters = {loop.target.id for loop in ir.walk(stmts)  # (the normalizer writes loops over sequences
+                if isinstance(loop, ast.For) and _counts(loop.iter)}  # as loops over range)
+    known.update(dict.fromkeys(counters, SCALAR))
 
     def kind(atom):
         if isinstance(atom, ast.Name):
@@ -96,6 +96,8 @@ def infer(stmts, kinds, rules_kind):
             value = stmt.value
             if getattr(stmt, "tape", False) and ir.popped(value):
                 continue  # a value pushed earlier, under the same name: its kind is that name's
+            if ir.target(stmt) in counters and isinstance(value, ast.Constant) and value.value is None:
+                continue  # a loop counter bound before its loop runs
             func, args = ir.operation(value)
             if ir.is_atom(value):
                 result = kind(value)
