@@ -181,6 +181,12 @@ def uses_builtin_abs(x):
     return np.sum(abs(x - 0.7)) + abs(x[0] - 0.7) * x[1]
 
 
+def statistics(x, w):  # variance and standard deviation (a layer norm), cumulative sums, a trace
+    centred = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
+    return np.sum(centred * w) + np.std(x) + np.sum(np.cumsum(x, axis=0) ** 2) + np.sum(np.cumsum(w) * w) \
+        + np.trace(x[:, :3] @ x[:, :3].T) + np.sum(x.std(axis=0) * x.var(axis=0))
+
+
 def products_of_rows(x):
     total = 0.0
     for row in x:
@@ -223,6 +229,7 @@ CASES = [
     (slices_rows, ((3, 4),), (0,)),
     (loops_inside_loops, ((2, 3, 4),), (0,)),
     (uses_builtin_abs, ((4,),), (0,)),
+    (statistics, ((3, 4), (4,)), (0, 1)),
 ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import transpile as tp
 from transpile import numpy_rules, rules, symbolic
+from transpile.array_runtime import inverse_or_zero
 
 from . import array_functions
 from .helpers import array_difference as numeric_gradient
@@ -84,8 +85,20 @@ def test_every_elementwise_numpy_rule_is_checked_against_sympy():
     elementwise = {f for (f, _), r in rules.RULES.items() if f in numpy_rules.NUMPY_FUNCTIONS and r.elementwise
                    and r.differentiable}
     unchecked = elementwise - set(ELEMENTWISE_TWINS) - {np.square, np.reciprocal, np.negative, np.maximum,
-                                                        np.minimum, np.where, np.clip}
+                                                        np.minimum, np.where, np.clip, inverse_or_zero}
     assert not unchecked, f"add a SymPy twin for {sorted(f.__name__ for f in unchecked)}"
+
+
+def test_inverse_or_zero_is_a_reciprocal_with_a_zero_at_zero():
+    import sympy
+
+    s = sympy.Symbol("s")
+    rule = rules.rule_for(inverse_or_zero, 1)
+    for value in (0.3, 1.7, -2.5):
+        got = eval(compile(__import__("ast").Expression(body=rule.partials[0]), "<partial>", "eval"),
+                   {"out": inverse_or_zero(value)})
+        assert got == pytest.approx(float(sympy.diff(1 / s, s).subs(s, value)), rel=1e-12)
+    assert inverse_or_zero(0.0) == 0.0 and list(inverse_or_zero(np.array([0.0, 2.0]))) == [0.0, 0.5]
 
 
 def test_float32_in_float32_out():

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 import transpile as tp
 from transpile import ir, rules, symbolic
+from transpile.numpy_rules import REDUCTIONS
 
 from .helpers import array_difference, import_source
 
@@ -515,6 +516,7 @@ ARRAY_TEMPLATES = ["np.sin({a}) * {b}", "{a} * {b} + 0.5", "np.exp(-{a} * {a}) +
                    "np.where({a} > {b}, {a} * {b}, {b} - 0.5)",
                    "np.floor(3.0 * {a}) * {b} + np.ceil({b}) + np.round({a}, 1) + np.sign({a} - 0.6) * {a}"]
 ARRAY_SHAPES = {"m": (3, 4), "r": (4,), "c": (3, 1), "s": None}
+REDUCED_BY = sorted(rules.SPELLING[f] for f in REDUCTIONS)  # every reduction in the table
 
 
 @st.composite
@@ -527,7 +529,7 @@ def array_programs(draw):
         value = template.format(a=draw(st.sampled_from(variables)), b=draw(st.sampled_from(variables)))
         kind = draw(st.sampled_from(["plain", "plain", "reduce", "branch"]))
         if kind == "reduce":
-            value = f"np.{draw(st.sampled_from(['sum', 'mean', 'max', 'min', 'prod']))}({value}, " \
+            value = f"{draw(st.sampled_from(REDUCED_BY))}({value}, " \
                     f"axis={draw(st.sampled_from([0, -1]))}, keepdims=True)"
         target = f"v{index}"
         if kind == "branch":

@@ -7,7 +7,8 @@ rather than spelled out in every generated function.
 import numpy as np
 
 __all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "join_like",
-           "with_item", "product_of_others", "scalar_output", "as_dtype_of"]
+           "with_item", "product_of_others", "scalar_output", "as_dtype_of", "reversed_cumsum", "identity_like",
+           "inverse_or_zero"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -128,3 +129,25 @@ def scalar_output(value):
 def as_dtype_of(value, x):
     """`value` as an array of `x`'s dtype: the gradient of a float32 array is float32."""
     return np.asarray(value, dtype=np.result_type(x))
+
+
+def reversed_cumsum(dout, x, axis=None):
+    """The adjoint of `np.cumsum(x, axis)`: at each entry, the sum of `dout` from there to the end
+    (over the flattened array for `axis=None`)."""
+    if axis is None:
+        return np.reshape(np.cumsum(np.ravel(dout)[::-1])[::-1], np.shape(x))
+    return np.flip(np.cumsum(np.flip(dout, axis), axis), axis)
+
+
+def identity_like(a):
+    """The identity matrix shaped like the matrix `a` (the derivative of its trace)."""
+    rows, columns = np.shape(a)
+    return np.eye(rows, columns, dtype=np.result_type(a, 1.0))
+
+
+def inverse_or_zero(s):
+    """1 / s, and 0 where s is 0 (a standard deviation of entries all equal has gradient 0 there,
+    as abs has at 0)."""
+    s = np.asarray(s, dtype=np.result_type(s, 1.0))
+    inverse = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0)
+    return inverse if inverse.ndim else inverse[()]

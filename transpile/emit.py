@@ -20,8 +20,8 @@ from .optimize import substitute_names
 from .shapes import SCALAR, Array
 
 _TRANSPOSE = _np.transpose
-_METHODS = {_np.sum: "sum", _np.mean: "mean", _np.max: "max", _np.min: "min", _np.prod: "prod",
-            _np.reshape: "reshape"}
+_METHODS = {_np.sum: "sum", _np.mean: "mean", _np.max: "max", _np.min: "min", _np.prod: "prod", _np.var: "var",
+            _np.std: "std", _np.reshape: "reshape"}
 _ATTRIBUTES = {_np.size: "size", _np.shape: "shape", _np.ndim: "ndim"}
 
 

@@ -32,7 +32,8 @@ def _spell(obj, text):
 for _name in ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh exp expm1 log log1p log2 log10 sqrt "
               "square abs absolute sign power reciprocal negative maximum minimum where clip sum mean prod max "
               "min matmul dot outer inner transpose reshape expand_dims squeeze atleast_1d atleast_2d atleast_3d "
-              "zeros_like ones_like floor ceil round shape ndim size zeros ones full eye arange linspace").split():
+              "zeros_like ones_like floor ceil round shape ndim size zeros ones full eye arange linspace var std "
+              "cumsum trace").split():
     _spell(getattr(np, _name), f"np.{_name}")
 _spell(list, "list")  # the adjoint of a list turned into an array is a list again
 for _name in ("norm", "det", "inv", "solve"):
@@ -182,6 +183,30 @@ for _func in (np.max, np.min):
                                             "keepdims)", None, None),
                tangent="np.sum(d_x * extreme_weights(x, out, axis, keepdims), axis=axis, keepdims=keepdims)",
                kind=_reduced)
+_CENTRED = "(x - np.mean(x, axis=axis, keepdims=True))"  # what the variance squares
+array_rule(np.var, "x, axis, keepdims", (f"expand_to(dout, x, axis, keepdims) * {_CENTRED} * "
+                                         "(2.0 * np.size(out) / np.size(x))", None, None),
+           tangent=f"np.sum(d_x * {_CENTRED}, axis=axis, keepdims=keepdims) * (2.0 * np.size(out) / np.size(x))",
+           kind=_reduced)
+array_rule(np.std, "x, axis, keepdims", (f"expand_to(dout * inverse_or_zero(out), x, axis, keepdims) * {_CENTRED} "
+                                         "* (np.size(out) / np.size(x))", None, None),
+           tangent=f"np.sum(d_x * {_CENTRED}, axis=axis, keepdims=keepdims) * (np.size(out) / np.size(x)) * "
+                   "inverse_or_zero(out)", kind=_reduced)
+partials(array_runtime.inverse_or_zero, "s", "-(out * out)")
+
+
+def _cumulative(kinds, args):
+    x = kinds[0]
+    if _constant(args[1]) is None:  # over the flattened array
+        return Array(1, frozenset(), x.dtype) if isinstance(x, Array) else Array(1) if x == SCALAR else None
+    return x if isinstance(x, Array) else None
+
+
+array_rule(np.cumsum, "x, axis", ("reversed_cumsum(dout, x, axis)", None), linear=(0,), kind=_cumulative)
+array_rule(array_runtime.reversed_cumsum, "g, x, axis", ("np.reshape(np.cumsum(dout, axis), np.shape(g))", None, None),
+           linear=(0,), kind=lambda kinds, args: kinds[1])
+array_rule(np.trace, "a", ("dout * identity_like(a)",), linear=(0,), kind=lambda kinds, args: SCALAR)
+nondifferentiable(array_runtime.identity_like, 1)
 array_rule(np.transpose, "x", ("np.transpose(dout)",), linear=(0,), kind=_transposed)
 array_rule(np.reshape, "x, shape", ("np.reshape(dout, np.shape(x))", None), linear=(0,), kind=_unknown)
 array_rule(np.expand_dims, "x, axis", ("np.squeeze(dout, axis)", None), linear=(0,), kind=_unknown)
@@ -286,15 +311,17 @@ rules.CHECKS.add(array_runtime.scalar_output)
 # Arguments after the first that NumPy calls usually take by keyword, with their defaults: the
 # normalizer passes them by position so every call in the normalized body is `f(ATOM, ...)`.
 SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.prod: ("axis", "keepdims"),
-              np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.expand_dims: ("axis",),
+              np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.var: ("axis", "keepdims"),
+              np.std: ("axis", "keepdims"), np.cumsum: ("axis",), np.expand_dims: ("axis",),
               np.squeeze: ("axis",), np.reshape: ("shape",), np.stack: ("axis",), np.concatenate: ("axis",)}
 DEFAULTS = {"axis": None, "keepdims": False, (np.stack, "axis"): 0, (np.concatenate, "axis"): 0}
-REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min}  # (x, axis, keepdims), keepdims by keyword only
+REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std}  # (x, axis, keepdims), keepdims by keyword only
 # Attributes of arrays, as the functions that compute them.
 ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size}
 COUNTS = {np.shape, np.ndim, np.size}  # like len: no derivative, and no rule needed
 # Methods of arrays, as the functions they call.
-METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min, "reshape": np.reshape,
+METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min, "var": np.var,
+           "std": np.std, "cumsum": np.cumsum, "trace": np.trace, "reshape": np.reshape,
            "transpose": np.transpose, "dot": np.dot, "squeeze": np.squeeze}
 
 
