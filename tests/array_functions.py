@@ -184,7 +184,8 @@ def uses_builtin_abs(x):
 def statistics(x, w):  # variance and standard deviation (a layer norm), cumulative sums, a trace
     centred = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
     return np.sum(centred * w) + np.std(x) + np.sum(np.cumsum(x, axis=0) ** 2) + np.sum(np.cumsum(w) * w) \
-        + np.trace(x[:, :3] @ x[:, :3].T) + np.sum(x.std(axis=0) * x.var(axis=0))
+        + np.trace(x[:, :3] @ x[:, :3].T) + np.sum(x.std(axis=0) * x.var(axis=0)) \
+        + np.sum(np.linalg.norm(x, axis=1) * w[:3]) + np.linalg.norm(x) * np.linalg.norm(w, keepdims=True)[0]
 
 
 def products_of_rows(x):
@@ -252,6 +253,10 @@ def concatenates_flat(a, b):
     return np.sum(np.concatenate([a, b], axis=None))
 
 
+def takes_a_1_norm(x):
+    return np.linalg.norm(x, 1)
+
+
 def determinants_of_a_stack(a):
     return np.sum(np.linalg.det(a))
 
@@ -269,5 +274,5 @@ def scales(x, y):  # no sign of NumPy, and an array output
 
 
 REFUSED = [(writes_through_an_alias, ((4,),)), (dots_a_scalar, (None, (3,))), (traces_by_einsum, ((3, 3), (3,))),
-           (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),)),
+           (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),)), (takes_a_1_norm, ((3,),)),
            (returns_an_array, ((3,),)), (returns_an_outer_product, ((2,), (3,))), (scales, ((3,), None))]

@@ -15,7 +15,7 @@ import numpy as np
 from . import ir, rules
 from .errors import NoRuleError
 from .naming import Namer
-from .numpy_rules import DEFAULTS, SIGNATURES
+from .numpy_rules import DEFAULTS, ONLY, SIGNATURES
 
 _STRUCTURAL = ("sum", "dict", "zip", "enumerate", "range", "reversed")
 
@@ -147,6 +147,11 @@ class Builder:
             if position < len(args):
                 continue
             args.append(given.get(name, ast.Constant(value=DEFAULTS.get((func, name), DEFAULTS.get(name)))))
+        for position, name in enumerate(names, start=1):
+            allowed = ONLY.get((func, name))
+            if allowed and position < len(args) and not (isinstance(args[position], ast.Constant)
+                                                         and args[position].value in allowed[0]):
+                raise self.parsed.error(args[position], allowed[1])
         return args
 
     def structural_call(self, call, env):

@@ -215,7 +215,10 @@ for _func in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
     array_rule(_func, "x", ("np.reshape(dout, np.shape(x))",), linear=(0,), kind=_unknown)
 array_rule(np.outer, "a, b", ("dout @ b", "a @ dout"), linear=(0, 1), kind=_unknown)
 array_rule(np.inner, "a, b", ("dout * b", "dout * a"), linear=(0, 1), kind=lambda kinds, args: None)
-array_rule(np.linalg.norm, "x", ("dout * x / out",), tangent="np.sum(x * d_x) / out", kind=lambda k, a: SCALAR)
+array_rule(np.linalg.norm, "x, ord, axis, keepdims", ("expand_to(dout * inverse_or_zero(out), x, axis, keepdims) * x",
+                                                     None, None, None),
+           tangent="np.sum(x * d_x, axis=axis, keepdims=keepdims) * inverse_or_zero(out)",
+           kind=lambda kinds, args: _reduced([kinds[0]], [args[0], args[2], args[3]]))  # (the 2-norm: ord=None)
 array_rule(np.linalg.det, "a", ("dout * out * np.transpose(np.linalg.inv(a))",),
            tangent="out * np.trace(np.linalg.solve(a, d_a))", kind=lambda k, a: SCALAR)
 array_rule(np.linalg.inv, "a", ("-(np.transpose(out) @ dout @ np.transpose(out))",), tangent="-(out @ d_a @ out)",
@@ -312,9 +315,13 @@ rules.CHECKS.add(array_runtime.scalar_output)
 # normalizer passes them by position so every call in the normalized body is `f(ATOM, ...)`.
 SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.prod: ("axis", "keepdims"),
               np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.var: ("axis", "keepdims"),
-              np.std: ("axis", "keepdims"), np.cumsum: ("axis",), np.expand_dims: ("axis",),
+              np.std: ("axis", "keepdims"), np.cumsum: ("axis",), np.linalg.norm: ("ord", "axis", "keepdims"),
+              np.expand_dims: ("axis",),
               np.squeeze: ("axis",), np.reshape: ("shape",), np.stack: ("axis",), np.concatenate: ("axis",)}
-DEFAULTS = {"axis": None, "keepdims": False, (np.stack, "axis"): 0, (np.concatenate, "axis"): 0}
+DEFAULTS = {"axis": None, "keepdims": False, "ord": None, (np.stack, "axis"): 0, (np.concatenate, "axis"): 0}
+# Arguments whose other values have no rule: (values allowed, what to say otherwise).
+ONLY = {(np.linalg.norm, "ord"): ((None,), "np.linalg.norm is differentiated for ord=None (the 2-norm of a vector, "
+                                          "Frobenius of a matrix); leave out ord, or write the norm out.")}
 REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std}  # (x, axis, keepdims), keepdims by keyword only
 # Attributes of arrays, as the functions that compute them.
 ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size}
