@@ -185,7 +185,8 @@ class _Sweep:
             else:
                 total = ast.BinOp(left=total, op=ast.Sub() if negative else ast.Add(), right=term)
         if self.arrays is not None:
-            modules = {n.value.id for n in ast.walk(total) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+            modules = {n.value.id for n in ast.walk(total)
+                       if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
             names = [n.id for n in ast.walk(total) if isinstance(n, ast.Name) and n.id not in modules]
             total = self.arrays.broadcast_tangent(total, names, ir.target(stmt))
         return total

@@ -1,9 +1,9 @@
 """What a generated gradient does with arguments it was not generated for.
 
 Code for a function that shows no sign of NumPy is generated for floats (and
-lists, tuples, dicts where it indexes them).  Its first line checks the classes
-of the differentiated arguments, which costs about 10 ns; anything else comes
-here (the import runs only then):
+lists, tuples, dicts where it indexes them; ints too where it does not
+differentiate).  Its first line checks the classes of the arguments, about
+10 ns each; anything else comes here (the import runs only then):
 
 - an int (or bool) has no gradient: WrtError;
 - in forward mode, a list, tuple or dict takes one pass per number: WrtError;

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from . import __version__, ir
 from .array_runtime import with_item
 from .arrays import Arrays
-from .emit import accumulate_in_place, expand_scatters, function_source, imports_used, mark_array_calls, module_source, readable
+from .emit import (accumulate_in_place, expand_scatters, function_source, imports_used, mark_array_calls,
+                   module_source, readable)
 from .errors import NonScalarOutputError, TranspileError, WrtError
 from .forward import forward
 from .kinds import structured_names
