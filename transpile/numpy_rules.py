@@ -78,7 +78,7 @@ def _constant(atom):
 def _reduced(kinds, args):
     x = kinds[0]
     axis, keepdims = _constant(args[1]), _constant(args[2])
-    if x == SCALAR:
+    if x == SCALAR or (axis is None and keepdims is False):  # (over everything: one number, whatever x is)
         return SCALAR
     if not isinstance(x, Array) or axis is ... or keepdims is ...:
         return None
