@@ -319,12 +319,17 @@ class _Sweep:
 
     def _same_size(self, x):
         """A name as large as `x` that the sweep reads anyway: an operand of the elementwise statement
-        defining x with x's kind (so `np.size(r)`, not `np.size(r * r)`, which would compute r * r)."""
-        definition = self.definitions.get(x)
-        if definition is not None and self._spreads(definition):
-            for arg in ir.operation(definition.value)[1]:
-                if isinstance(arg, ast.Name) and self.arrays.kinds.get(arg.id) == self.arrays.kinds[x]:
-                    return arg.id
+        defining x with x's kind, and so on back (so `np.size(r)`, not `np.size(r * r)`, which would
+        compute r * r)."""
+        for _ in range(len(self.definitions)):
+            definition = self.definitions.get(x)
+            if definition is None or not self._spreads(definition):
+                break
+            same = [arg.id for arg in ir.operation(definition.value)[1]
+                    if isinstance(arg, ast.Name) and self.arrays.kinds.get(arg.id) == self.arrays.kinds[x]]
+            if not same:
+                break
+            x = same[0]
         return x
 
     def _spreads(self, stmt):
