@@ -580,3 +580,60 @@ def test_numpy_programs_match_differences(source, seed, tmp_path):
         assert np.shape(gradient) == np.shape(args[position]), source
         np.testing.assert_allclose(gradient, array_difference(f, args, position, h), rtol=1e-4,
                                    atol=1e-6 + roundoff, err_msg=f"{source}\nposition {position}")
+
+
+# Loops over an array's rows and indices, element reads and writes: where adjoints are added into
+# one array in place, tapes keep arrays, and the kinds of loop counters and elements matter.
+LOOP_TEMPLATES = ["acc = acc + np.sin(row) * {v}", "acc = acc * 0.5 + row * {v}", "acc = np.tanh(acc + row[::-1])",
+                  "total = total + np.sum(row[1:] * row[:-1])", "total = total + row[0] * row[2] * {s}",
+                  "acc = acc + m[i] * r", "total = total + m[i, 1] * acc[i]", "h[i + 1] = np.tanh(h[i] * 0.5 + row)",
+                  "acc = np.maximum(acc, row) * 0.9", "total = total + np.std(row) * np.var(acc)"]
+
+
+@st.composite
+def loop_programs(draw):
+    """Source of `f(m, r, s)` (m a 3x4 matrix, r a row, s a float) with a loop over m's rows."""
+    lines = [f"    acc = {draw(st.sampled_from(['r * 0.5', 'np.zeros_like(r) + s', 'np.cos(r)']))}",
+             "    total = 0.0", "    h = np.zeros((4, 4))"]
+    header = draw(st.sampled_from(["for i in range(3):\n        row = m[i]", "for i, row in enumerate(m):"]))
+    lines.append(f"    {header}")
+    for _ in range(draw(st.integers(1, 4))):
+        template = draw(st.sampled_from(LOOP_TEMPLATES))
+        body = template.format(v=draw(st.sampled_from(["r", "acc", "s", "row"])), s=draw(st.sampled_from(["s", "1.5"])))
+        if draw(st.booleans()):
+            body = f"if np.sum(acc) > {draw(st.sampled_from(['0.5', '2.0']))}:\n            {body}"
+        lines.append(f"        {body}")
+    tail = draw(st.sampled_from(["", " + np.sum(m[1:] * m[:-1])", " + np.sum(h * h)", " + m[2, 3] * s"]))
+    lines.append(f"    return np.sum(acc * acc) + total{tail}")
+    return "import numpy as np\n\n\ndef f(m, r, s):\n" + "\n".join(lines) + "\n"
+
+
+@settings(max_examples=int(os.environ.get("TRANSPILE_SOAK_EXAMPLES", 25)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=loop_programs(), seed=st.integers(0, 2**32 - 1))
+def test_numpy_loop_programs_match_differences(source, seed, tmp_path):
+    import numpy as np
+
+    f = import_source(source, tmp_path, "loops").f
+    rng = np.random.default_rng(seed)
+    args = [rng.uniform(0.2, 1.2, size=(3, 4)), rng.uniform(0.2, 1.2, size=4), float(rng.uniform(0.2, 1.2))]
+    value = f(*args)
+    assume(np.isfinite(value) and abs(value) < 1e6)
+    directions = [rng.uniform(-1, 1, size=np.shape(a)) if np.ndim(a) else 0.5 for a in args]
+    try:
+        gradients = tp.grad(f, wrt=(0, 1, 2))(*args)
+        _, along = tp.jvp(f, tuple(args), tuple(directions))
+        _, product = tp.jvp(tp.grad(f, wrt=(0, 1, 2)), tuple(args), tuple(directions))
+    except Exception as exc:  # name the program: a crash in generated code is a transpiler bug
+        raise AssertionError(f"{type(exc).__name__}: {exc}\n{source}") from exc
+    assert sum(float(np.sum(g * d)) for g, d in zip(gradients, directions)) == pytest.approx(
+        along, rel=1e-9, abs=1e-9), source
+    h = 1e-6
+    for position, gradient in enumerate(gradients):
+        assert np.shape(gradient) == np.shape(args[position]), source
+        steps = [array_difference(f, args, position, step) for step in (h, h / 4)]
+        assume(np.allclose(steps[0], steps[1], rtol=1e-3, atol=1e-6))  # else a branch boundary is within h
+        np.testing.assert_allclose(gradient, steps[0], rtol=1e-4, atol=1e-6, err_msg=f"{source}\nposition {position}")
+    moved = [tp.grad(f, wrt=(0, 1, 2))(*[a + sign * h * d for a, d in zip(args, directions)]) for sign in (1, -1)]
+    for got, plus, minus in zip(product, *moved):  # a Hessian-vector product against differences of the gradient
+        np.testing.assert_allclose(got, (plus - minus) / (2 * h), rtol=1e-4, atol=1e-5, err_msg=source)

@@ -354,60 +354,130 @@ def _int_constant(node):
     return isinstance(node, ast.Constant) and type(node.value) is int
 
 
-def expand_scatters(stmts, _slices=None):
+def expand_scatters(stmts, _slices=None, _taken=None):
     """`dx = scatter_add(d0, x, i0, d1, i1)` marked by `mark_array_calls` as
-    `dx = np.zeros_like(x); dx[i0] = d0; dx[i1] += d1` (dx is a new array: updating it is safe);
+    `dx = np.zeros_like(x); dx[i0] = d0; dx[i1] += d1` (dx is a new array: updating it is safe),
+    also where it is added to another array (`dx_1 = dx + scatter_add(...)`, through a new name);
     a slice named once for several reads is written out again (`dx[:-1]`, not `dx[slice_None_m1]`)."""
     slices = _slices if _slices is not None else {
         ir.target(s): s.value for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)
         and isinstance(s.value.func, ast.Name) and s.value.func.id == "slice"
         and all(isinstance(a, ast.Constant) or _int_constant(a) for a in s.value.args)}
+    taken = _taken if _taken is not None else {n.id for s in ir.walk(stmts) for n in ast.walk(s)
+                                                if isinstance(n, ast.Name)}
     out = []
     for stmt in stmts:
         for block in ir.blocks(stmt):
-            block[:] = expand_scatters(block, slices)
-        if not (isinstance(stmt, ast.Assign) and getattr(stmt.value, "expandable", False)):
+            block[:] = expand_scatters(block, slices, taken)
+        if not isinstance(stmt, ast.Assign) or not isinstance(stmt.targets[0], ast.Name):
             out.append(stmt)
             continue
-        args = stmt.value.args
-        target = stmt.targets[0].id
-        out.append(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], lineno=stmt.lineno,
-                              value=ast.parse(f"np.zeros_like({args[1].id})", mode="eval").body))
-        for number, (term, index) in enumerate(zip([args[0]] + args[3::2], args[2::2])):
-            slot = ast.Subscript(value=ir.name(target), slice=_as_slice(index, slices), ctx=ast.Store())
-            out.append(ast.Assign(targets=[slot], value=term, lineno=stmt.lineno) if number == 0 else
-                       ast.AugAssign(target=slot, op=ast.Add(), value=term, lineno=stmt.lineno))
+        if getattr(stmt.value, "expandable", False):
+            out += _scattered(stmt.targets[0].id, stmt.value, slices, stmt.lineno)
+            continue
+        value = stmt.value
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            for side in ("left", "right"):
+                if getattr(getattr(value, side), "expandable", False):
+                    term = next(f"scatter_{k}" for k in range(len(taken) + 1) if f"scatter_{k}" not in taken)
+                    taken.add(term)
+                    out += _scattered(term, getattr(value, side), slices, stmt.lineno)
+                    setattr(value, side, ir.name(term))
+        out.append(stmt)
+    return out
+
+
+def _scattered(target, call, slices, lineno):
+    """`target = scatter_add(d0, x, i0, d1, i1)` as `target = np.zeros_like(x); target[i0] = d0; ...`."""
+    args = call.args
+    out = [ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], lineno=lineno,
+                      value=ast.parse(f"np.zeros_like({args[1].id})", mode="eval").body)]
+    for number, (term, index) in enumerate(zip([args[0]] + args[3::2], args[2::2])):
+        slot = ast.Subscript(value=ir.name(target), slice=_as_slice(index, slices), ctx=ast.Store())
+        out.append(ast.Assign(targets=[slot], value=term, lineno=lineno) if number == 0 else
+                   ast.AugAssign(target=slot, op=ast.Add(), value=term, lineno=lineno))
     return out
 
 
 def accumulate_in_place(stmts):
-    """`t = np.zeros_like(x); t[i] = d; dx = dx + t` as `dx[i] += d` where `dx` is an adjoint
-    only ever made by `np.zeros_like(x)` and grown by `dx = dx + ...`, and read nowhere else but
-    the return: no other name can hold its array, so updating it in place changes nothing else.
-    (In a loop over rows this is the difference between O(n) and O(n²).)"""
+    """`t = np.zeros_like(x); t[i] = d; dx_1 = dx + t` as `dx[i] += d; dx_1 = dx` where dx's array
+    is one no other name can hold: an adjoint made by `np.zeros_like(x)` once, then only copied
+    (`dx = dx_1`) and grown (`dx_1 = dx + t`) by names that each read the one before once, and
+    returned.  Updating it in place then changes nothing anyone reads.  (In a loop over rows this
+    is the difference between O(n) and O(n²).)"""
     everything = list(ir.walk(stmts))
     reads = Counter(n for s in everything for n in ir.names_used(s))
-    owned = {}  # name -> the x of its np.zeros_like(x)
+    for stmt in everything:  # (`t[i] += d` writes into t: not a read of its array)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+            reads[stmt.target.value.id] -= 1
+    returned = Counter(n for s in everything if isinstance(s, ast.Return) for n in ir.names_used(s))
+    made = {}  # name -> the x of each np.zeros_like(x) assigned to it
     for stmt in everything:
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-            base = _zeros_like_of(stmt.value)
-            if base:
-                owned.setdefault(stmt.targets[0].id, base)
-    growths = Counter()
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and _zeros_like_of(stmt.value):
+            made.setdefault(stmt.targets[0].id, []).append(_zeros_like_of(stmt.value))
+    written = {_written(s).value.id for s in everything if isinstance(_written(s), ast.Subscript)
+               and isinstance(_written(s).value, ast.Name)}
+    terms = {name for name in made if reads[name] == 1 and name in written}  # scattered terms, added once
+    group = {}  # name -> a name of its group (the versions of one adjoint array)
+
+    def root(name):
+        while group.get(name, name) != name:
+            name = group[name]
+        return name
+
+    consumers, other = Counter(), set()
     for stmt in everything:
-        target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
-            else None
-        if target in owned and _zeros_like_of(stmt.value) != owned[target]:
-            if _grown(stmt) is None:
-                owned.pop(target)  # assigned something else: maybe another name's array
-            else:
-                growths[target] += 1
-    for name in list(owned):  # read only to grow it, or returned
-        returned = sum(ir.names_used(s).count(name) for s in everything if isinstance(s, ast.Return))
-        if reads[name] != growths[name] + returned:
-            owned.pop(name)
-    _accumulate(stmts, owned, reads)
-    return stmts
+        if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        target, value = stmt.targets[0].id, stmt.value
+        grown = [n for n in (_grown(stmt) or ()) if n not in terms]
+        source = value.id if isinstance(value, ast.Name) else grown[0] if len(grown) == 1 and \
+            len(_grown(stmt)) == 2 and set(_grown(stmt)) - set(grown) else None
+        if source is not None:
+            consumers[source] += 1
+            group[root(target)] = root(source)
+        elif not _zeros_like_of(value):
+            other.add(target)
+    members = {}
+    for name in (set(group) | set(made) | other) - terms:
+        members.setdefault(root(name), set()).add(name)
+    owned = {}  # member -> the x its group's array was made like
+    for names in members.values():
+        bases = [b for n in names for b in made.get(n, [])]
+        if len(bases) == 1 and not names & other and all(
+                consumers[n] <= 1 and reads[n] == consumers[n] + returned[n] for n in names):
+            owned.update(dict.fromkeys(names, bases[0]))
+    _accumulate(stmts, owned, terms)
+    reads = Counter(n for s in ir.walk(stmts) for n in ir.names_used(s))
+    return _without_round_trips(stmts, reads)
+
+
+def _without_round_trips(stmts, reads):
+    """`dx_1 = dx; ...; dx = dx_1` (dx_1 read nowhere else, dx not assigned between) is no change."""
+    for stmt in stmts:
+        for block in ir.blocks(stmt):
+            block[:] = _without_round_trips(block, reads)
+    dropped = set()
+    for first, stmt in enumerate(stmts):
+        copy = _copied(stmt)
+        if copy is None or reads[copy[0]] != 1:
+            continue
+        for later in range(first + 1, len(stmts)):
+            back = _copied(stmts[later])
+            if back == (copy[1], copy[0]):
+                dropped |= {first, later}
+                break
+            if any(isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+                   and s.targets[0].id in copy for s in ir.walk([stmts[later]])):
+                break
+    return [stmt for index, stmt in enumerate(stmts) if index not in dropped]
+
+
+def _copied(stmt):
+    """(a, b) if `stmt` is `a = b` for names, else None."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Name):
+        return stmt.targets[0].id, stmt.value.id
+    return None
 
 
 def _zeros_like_of(value):
@@ -419,50 +489,56 @@ def _zeros_like_of(value):
 
 
 def _grown(stmt):
-    """t if `stmt` is `dx = dx + t` (or `dx = t + dx`), else None."""
-    value, target = stmt.value, stmt.targets[0].id
-    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
-        for mine, other in ((value.left, value.right), (value.right, value.left)):
-            if isinstance(mine, ast.Name) and mine.id == target and isinstance(other, ast.Name) and other.id != target:
-                return other.id
+    """(source, t) if `stmt` is `dx_1 = dx + t` (or `t + dx`) for names, else None."""
+    value = stmt.value
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and \
+            isinstance(value.left, ast.Name) and isinstance(value.right, ast.Name):
+        return value.left.id, value.right.id
     return None
 
 
-def _accumulate(stmts, owned, reads):
+def _accumulate(stmts, owned, terms):
     for stmt in stmts:
         for block in ir.blocks(stmt):
-            _accumulate(block, owned, reads)
+            _accumulate(block, owned, terms)
     position = len(stmts) - 1
     while position >= 0:
-        start = _scatter_start(stmts, position, owned, reads)
-        if start is None:
+        found = _scatter_start(stmts, position, owned, terms)
+        if found is None:
             position -= 1
             continue
-        total = stmts[position].targets[0].id
-        stmts[start:position + 1] = [
-            ast.AugAssign(target=ast.Subscript(value=ir.name(total), slice=_written(w).slice, ctx=ast.Store()),
-                          op=ast.Add(), value=w.value, lineno=w.lineno) for w in stmts[start + 1:position]]
+        start, source = found
+        target = stmts[position].targets[0].id
+        updates = [ast.AugAssign(target=ast.Subscript(value=ir.name(source), slice=_written(w).slice,
+                                                      ctx=ast.Store()), op=ast.Add(), value=w.value, lineno=w.lineno)
+                   for w in stmts[start + 1:position]]
+        if target != source:
+            updates.append(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=ir.name(source),
+                                      lineno=stmts[position].lineno))
+        stmts[start:position + 1] = updates
         position = start - 1
 
 
-def _scatter_start(stmts, position, owned, reads):
-    """Where `t = np.zeros_like(x)` is, if stmts[position] is `dx = dx + t` for an `owned` dx and
-    only writes into t come between; else None."""
+def _scatter_start(stmts, position, owned, terms):
+    """(where `t = np.zeros_like(x)` is, the array grown) if stmts[position] is `dx_1 = dx + t` for
+    an `owned` dx made like x, and only writes into t come between; else None."""
     stmt = stmts[position]
-    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in owned):
+    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id in owned) or _grown(stmt) is None:
         return None
-    term = _grown(stmt)
-    if term is None or reads[term] != 1:
-        return None
-    start = next((k for k in range(position - 1, -1, -1) if isinstance(stmts[k], ast.Assign) and
-                  isinstance(stmts[k].targets[0], ast.Name) and stmts[k].targets[0].id == term), None)
-    if start is None or _zeros_like_of(stmts[start].value) != owned[stmt.targets[0].id]:
-        return None
-    writes = stmts[start + 1:position]  # `t[i0] = d0`, then `t[i1] += d1`, ...: sums, as `dx[i] += d` are
-    if writes and all(isinstance(_written(w), ast.Subscript) and ir.names_used(_written(w).value) == [term]
-                      for w in writes) and all(isinstance(w, ast.AugAssign) and isinstance(w.op, ast.Add)
-                                               for w in writes[1:]):
-        return start
+    left, right = _grown(stmt)
+    for source, term in ((left, right), (right, left)):
+        if source not in owned or term not in terms:
+            continue
+        start = next((k for k in range(position - 1, -1, -1) if isinstance(stmts[k], ast.Assign) and
+                      isinstance(stmts[k].targets[0], ast.Name) and stmts[k].targets[0].id == term), None)
+        if start is None or _zeros_like_of(stmts[start].value) != owned[source]:
+            continue
+        writes = stmts[start + 1:position]  # `t[i0] = d0`, then `t[i1] += d1`, ...: sums, as `dx[i] += d` are
+        if writes and all(isinstance(_written(w), ast.Subscript) and ir.names_used(_written(w).value) == [term]
+                          for w in writes) and all(isinstance(w, ast.AugAssign) and isinstance(w.op, ast.Add)
+                                                   for w in writes[1:]):
+            return start, source
     return None
 
 
