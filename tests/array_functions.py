@@ -188,6 +188,13 @@ def statistics(x, w):  # variance and standard deviation (a layer norm), cumulat
         + np.sum(np.linalg.norm(x, axis=1) * w[:3]) + np.linalg.norm(x) * np.linalg.norm(w, keepdims=True)[0]
 
 
+def recurrence(x):  # each write reads the one before (second order once lost the tangents of its adjoint)
+    y = np.ones_like(x)
+    for i in range(1, len(x)):
+        y[i] = y[i - 1] * x[i]
+    return np.sum(y)
+
+
 def products_of_rows(x):
     total = 0.0
     for row in x:
@@ -231,6 +238,7 @@ CASES = [
     (loops_inside_loops, ((2, 3, 4),), (0,)),
     (uses_builtin_abs, ((4,),), (0,)),
     (statistics, ((3, 4), (4,)), (0, 1)),
+    (recurrence, ((5,),), (0,)),
 ]
 
 
@@ -251,6 +259,29 @@ def traces_by_einsum(a, b):
 
 def concatenates_flat(a, b):
     return np.sum(np.concatenate([a, b], axis=None))
+
+
+def writes_into_a_stored_array(x):  # the list holds the same array: NumPy would change its element too
+    y = np.zeros_like(x)
+    ys = [y]
+    y[0] = x[0] ** 2
+    return np.sum(ys[0])
+
+
+def writes_into_an_alias_in_a_loop(x):
+    y = np.zeros_like(x)
+    t = y
+    for i in range(2):
+        y[i] = x[i] * x[i]
+    return np.sum(t)
+
+
+def takes_a_trace_off_the_diagonal(x):
+    return np.trace(x, 1)
+
+
+def traces_a_stack(x):
+    return np.sum(np.trace(x))
 
 
 def takes_a_1_norm(x):
@@ -275,4 +306,6 @@ def scales(x, y):  # no sign of NumPy, and an array output
 
 REFUSED = [(writes_through_an_alias, ((4,),)), (dots_a_scalar, (None, (3,))), (traces_by_einsum, ((3, 3), (3,))),
            (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),)), (takes_a_1_norm, ((3,),)),
+           (writes_into_a_stored_array, ((3,),)), (writes_into_an_alias_in_a_loop, ((3,),)),
+           (takes_a_trace_off_the_diagonal, ((3, 3),)), (traces_a_stack, ((2, 3, 3),)),
            (returns_an_array, ((3,),)), (returns_an_outer_product, ((2,), (3,))), (scales, ((3,), None))]

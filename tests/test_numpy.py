@@ -284,3 +284,9 @@ def test_second_order_through_a_slice_from_an_argument():
     x, v = np.array([0.5, 1.0, 2.0]), np.array([1.0, 1.0, 1.0])
     _, product = tp.jvp(tp.grad(tail), (x, 1), (v, 0.0))
     np.testing.assert_allclose(product, [0.0, 6.0, 12.0])
+
+
+def test_the_trace_of_a_stack_has_tangents_of_a_stack():
+    x, t = arguments(((2, 3, 3), (2, 3, 3)))
+    value, tangent = tp.jvp(array_functions.traces_a_stack, (x,), (t,))
+    assert value == pytest.approx(np.sum(np.trace(x))) and tangent == pytest.approx(np.sum(np.trace(t)))

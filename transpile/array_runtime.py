@@ -141,6 +141,10 @@ def reversed_cumsum(dout, x, axis=None):
 
 def identity_like(a):
     """The identity matrix shaped like the matrix `a` (the derivative of its trace)."""
+    if np.ndim(a) != 2:
+        from .errors import TranspileError
+
+        raise TranspileError(f"np.trace is differentiated for one 2-D matrix, not an array of shape {np.shape(a)}")
     rows, columns = np.shape(a)
     return np.eye(rows, columns, dtype=np.result_type(a, 1.0))
 

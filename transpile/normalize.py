@@ -807,6 +807,16 @@ def _write_element(parsed, stmt, target, builder, env):
                           right=stmt.value)
     else:
         value = stmt.value
+    stored, copied, looped = _sharing(parsed)
+    if str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated."):
+        stored = copied = ()  # (generated code writes only into arrays no other name holds then)
+    if name in stored:
+        raise parsed.error(target, f"'{name}' is also stored in a list, tuple or dict, and writing into it would "
+                                   f"change that element too; store a copy there instead (np.array({name})).")
+    if name in copied and id(target) in looped:
+        raise parsed.error(target, f"'{name}' is the same array as another name (`a = {name}` or `{name} = a`), and "
+                                   f"writing into it in a loop would change both; write into a copy "
+                                   f"({name} = np.array(...)) before the loop.")
     array = builder.atom(target.value, env)
     root = builder.alias_of.get(array.id, array.id)
     aliases = sorted(other for other, value in env.items() if other != name and not other.startswith("<")
@@ -820,6 +830,32 @@ def _write_element(parsed, stmt, target, builder, env):
                                                                keywords=[]), origin=target)
     builder.stale |= builder.views.get(array.id, set())
     env[name] = written
+
+
+def _sharing(parsed):
+    """(names stored in a list, tuple or dict, names copied to or from another name, ids of the
+    element writes inside loops) of `parsed`'s function: where `x[i] = v` on a copy of x (what
+    the generated code does) would differ from NumPy, which writes into the one array every
+    name holds.  Straight-line copies are followed exactly (`alias_of`); these are the rest."""
+    found = getattr(parsed, "_sharing", None)
+    if found is None:
+        stored, copied, looped = set(), set(), set()
+        returned = {id(n) for r in ast.walk(parsed.tree) if isinstance(r, ast.Return) for n in ast.walk(r)}
+        for node in ast.walk(parsed.tree):
+            if id(node) in returned:  # (nothing writes after a return)
+                continue
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and isinstance(node.ctx, ast.Load):
+                stored.update(e.id for e in node.elts if isinstance(e, ast.Name))
+            elif isinstance(node, ast.Dict):
+                stored.update(v.id for v in node.values if isinstance(v, ast.Name))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+                stored.update(a.id for a in node.args if isinstance(a, ast.Name))
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+                copied.update([node.value.id] + [t.id for t in node.targets if isinstance(t, ast.Name)])
+            elif isinstance(node, (ast.For, ast.While)):
+                looped.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Subscript))
+        found = parsed._sharing = (stored, copied, looped)
+    return found
 
 
 def _index_value(index):

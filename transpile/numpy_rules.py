@@ -136,11 +136,11 @@ def vector_adjoints(texts):
     return adjoints
 
 
-def matrix_adjoints(texts, matrix_b=None):
+def matrix_adjoints(texts, matrix_b=None, what="np.linalg.det, inv and solve are"):
     """Rules written for one square matrix (not stacks): `matrix_b` gives other texts for a 2-D b."""
     def adjoints(kinds):
         if not isinstance(kinds[0], Array) or kinds[0].ndim not in (2, -1):
-            raise ValueError("np.linalg.det, inv and solve are supported for one 2-D matrix, not stacks")
+            raise ValueError(f"{what} supported for one 2-D matrix, not stacks")
         if matrix_b is None:
             return texts
         if kinds[1] == SOME_ARRAY:  # a vector or a matrix: asked at run time
@@ -205,7 +205,8 @@ def _cumulative(kinds, args):
 array_rule(np.cumsum, "x, axis", ("reversed_cumsum(dout, x, axis)", None), linear=(0,), kind=_cumulative)
 array_rule(array_runtime.reversed_cumsum, "g, x, axis", ("np.reshape(np.cumsum(dout, axis), np.shape(g))", None, None),
            linear=(0,), kind=lambda kinds, args: kinds[1])
-array_rule(np.trace, "a", ("dout * identity_like(a)",), linear=(0,), kind=lambda kinds, args: SCALAR)
+array_rule(np.trace, "a, offset", ("dout * identity_like(a)", None), linear=(0,),
+           kind=lambda kinds, args: SCALAR if isinstance(kinds[0], Array) and kinds[0].ndim == 2 else None)
 nondifferentiable(array_runtime.identity_like, 1)
 array_rule(np.transpose, "x", ("np.transpose(dout)",), linear=(0,), kind=_transposed)
 array_rule(np.reshape, "x, shape", ("np.reshape(dout, np.shape(x))", None), linear=(0,), kind=_unknown)
@@ -229,6 +230,7 @@ array_rule(np.linalg.solve, "a, b", ("-np.outer(np.linalg.solve(np.transpose(a),
 ADJOINTS_BY_KIND[np.outer] = vector_adjoints(("dout @ b", "a @ dout"))
 ADJOINTS_BY_KIND[np.inner] = vector_adjoints(("dout * b", "dout * a"))
 ADJOINTS_BY_KIND[np.linalg.det] = matrix_adjoints(("dout * out * np.transpose(np.linalg.inv(a))",))
+ADJOINTS_BY_KIND[np.trace] = matrix_adjoints(("dout * identity_like(a)", None), what="np.trace is")
 ADJOINTS_BY_KIND[np.linalg.inv] = matrix_adjoints(("-(np.transpose(out) @ dout @ np.transpose(out))",))
 ADJOINTS_BY_KIND[np.linalg.solve] = matrix_adjoints(
     ("-np.outer(np.linalg.solve(np.transpose(a), dout), out)", "np.linalg.solve(np.transpose(a), dout)"),
@@ -316,12 +318,16 @@ rules.CHECKS.add(array_runtime.scalar_output)
 SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.prod: ("axis", "keepdims"),
               np.max: ("axis", "keepdims"), np.min: ("axis", "keepdims"), np.var: ("axis", "keepdims"),
               np.std: ("axis", "keepdims"), np.cumsum: ("axis",), np.linalg.norm: ("ord", "axis", "keepdims"),
+              np.trace: ("offset",),
               np.expand_dims: ("axis",),
               np.squeeze: ("axis",), np.reshape: ("shape",), np.stack: ("axis",), np.concatenate: ("axis",)}
-DEFAULTS = {"axis": None, "keepdims": False, "ord": None, (np.stack, "axis"): 0, (np.concatenate, "axis"): 0}
+DEFAULTS = {"axis": None, "keepdims": False, "ord": None, "offset": 0, (np.stack, "axis"): 0,
+            (np.concatenate, "axis"): 0}
 # Arguments whose other values have no rule: (values allowed, what to say otherwise).
 ONLY = {(np.linalg.norm, "ord"): ((None,), "np.linalg.norm is differentiated for ord=None (the 2-norm of a vector, "
-                                          "Frobenius of a matrix); leave out ord, or write the norm out.")}
+                                          "Frobenius of a matrix); leave out ord, or write the norm out."),
+        (np.trace, "offset"): ((0,), "np.trace is differentiated for the main diagonal (offset 0); sum the other "
+                                     "diagonal's elements instead.")}
 REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std}  # (x, axis, keepdims), keepdims by keyword only
 # Attributes of arrays, as the functions that compute them.
 ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim, "size": np.size}

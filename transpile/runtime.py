@@ -10,11 +10,15 @@ __all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient"]
 
 
 def zeros_like(value):
-    """A mirror of `value` with 0.0 at every leaf (0.0 itself for a number)."""
+    """A mirror of `value` with 0.0 at every leaf (0.0 itself for a number, zeros for an array)."""
     if isinstance(value, dict):
         return {key: zeros_like(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [zeros_like(item) for item in value]
+    if getattr(value, "shape", ()):  # a NumPy array, in code that could not tell it would get one
+        import numpy
+
+        return numpy.zeros(value.shape, dtype=numpy.result_type(value, 1.0))
     return 0.0
 
 
