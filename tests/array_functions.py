@@ -188,6 +188,14 @@ def statistics(x, w):  # variance and standard deviation (a layer norm), cumulat
         + np.sum(np.linalg.norm(x, axis=1) * w[:3]) + np.linalg.norm(x) * np.linalg.norm(w, keepdims=True)[0]
 
 
+def updates_numbers_in_place(x, a):  # numbers are rebound by +=, never shared: differentiated
+    b = a
+    b += 1.0
+    y = x * 2.0
+    y += b
+    return np.sum(y * y) * a
+
+
 def recurrence(x):  # each write reads the one before (second order once lost the tangents of its adjoint)
     y = np.ones_like(x)
     for i in range(1, len(x)):
@@ -239,6 +247,7 @@ CASES = [
     (uses_builtin_abs, ((4,),), (0,)),
     (statistics, ((3, 4), (4,)), (0, 1)),
     (recurrence, ((5,),), (0,)),
+    (updates_numbers_in_place, ((3,), None), (0, 1)),
 ]
 
 
@@ -276,6 +285,36 @@ def writes_into_an_alias_in_a_loop(x):
     return np.sum(t)
 
 
+def updates_an_alias_in_place(x):  # `z += 1.0` changes y too in NumPy
+    y = x * 1.0
+    z = y
+    z += 1.0
+    return np.sum(y ** 2)
+
+
+def updates_a_view_in_place(x):
+    y = x * 2.0
+    v = y[1:]
+    v += 1.0
+    return np.sum(y ** 2)
+
+
+def writes_into_a_view(x):
+    y = x * 2.0
+    v = y[1:]
+    v[0] = 5.0
+    return np.sum(y ** 2)
+
+
+def accumulates_into_a_stored_array(x):
+    s = x * 0.0
+    history = []
+    for i in range(3):
+        s += x
+        history.append(s)
+    return np.sum(history[0])
+
+
 def takes_a_trace_off_the_diagonal(x):
     return np.trace(x, 1)
 
@@ -308,4 +347,6 @@ REFUSED = [(writes_through_an_alias, ((4,),)), (dots_a_scalar, (None, (3,))), (t
            (concatenates_flat, ((2, 2), (2, 2))), (determinants_of_a_stack, ((2, 3, 3),)), (takes_a_1_norm, ((3,),)),
            (writes_into_a_stored_array, ((3,),)), (writes_into_an_alias_in_a_loop, ((3,),)),
            (takes_a_trace_off_the_diagonal, ((3, 3),)), (traces_a_stack, ((2, 3, 3),)),
+           (updates_an_alias_in_place, ((3,),)), (updates_a_view_in_place, ((3,),)), (writes_into_a_view, ((3,),)),
+           (accumulates_into_a_stored_array, ((3,),)),
            (returns_an_array, ((3,),)), (returns_an_outer_product, ((2,), (3,))), (scales, ((3,), None))]

@@ -770,7 +770,9 @@ def _assignment(parsed, stmt, builder, env):
     if isinstance(target, ast.Subscript):
         _write_element(parsed, stmt, target, builder, env)
         return
-    if isinstance(stmt, ast.AugAssign):
+    shared = None
+    if isinstance(stmt, ast.AugAssign):  # on an array, `y += v` writes into the array every name of it holds
+        shared = None if generated else _shared(parsed, builder, env, stmt.target.id, stmt)
         pairs = [(stmt.target, ast.BinOp(left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=stmt.op,
                                           right=stmt.value))]
     elif isinstance(stmt, ast.AnnAssign):
@@ -786,6 +788,8 @@ def _assignment(parsed, stmt, builder, env):
     rhss = [builder.rhs(value, scratch) for _, value in pairs]
     for (target, value), rhs in zip(pairs, rhss):
         env[target.id] = builder.emit(builder.namer.fresh(target.id), rhs, origin=value)
+        if shared:  # refused if it turns out to be an array (`pipeline`); numbers are rebound, not written
+            builder.stmts[-1].shared_update = (stmt, shared)
         if isinstance(rhs, ast.List) or (isinstance(rhs, ast.Name) and rhs.id in builder.owned):
             builder.owned.add(env[target.id].id)
         if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):  # maybe a view of an array
@@ -807,29 +811,42 @@ def _write_element(parsed, stmt, target, builder, env):
                           right=stmt.value)
     else:
         value = stmt.value
-    stored, copied, looped = _sharing(parsed)
-    if str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated."):
-        stored = copied = ()  # (generated code writes only into arrays no other name holds then)
-    if name in stored:
-        raise parsed.error(target, f"'{name}' is also stored in a list, tuple or dict, and writing into it would "
-                                   f"change that element too; store a copy there instead (np.array({name})).")
-    if name in copied and id(target) in looped:
-        raise parsed.error(target, f"'{name}' is the same array as another name (`a = {name}` or `{name} = a`), and "
-                                   f"writing into it in a loop would change both; write into a copy "
-                                   f"({name} = np.array(...)) before the loop.")
+    if not str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated."):
+        shared = _shared(parsed, builder, env, name, target)  # (generated code writes only into its own arrays)
+        if shared:
+            raise parsed.error(target, shared)
     array = builder.atom(target.value, env)
-    root = builder.alias_of.get(array.id, array.id)
-    aliases = sorted(other for other, value in env.items() if other != name and not other.startswith("<")
-                     and isinstance(value, ast.Name) and builder.alias_of.get(value.id, value.id) == root)
-    if aliases:
-        raise parsed.error(target, f"'{name}' is the same array as '{aliases[0]}', and writing into it would change "
-                                   f"both; write into a copy ({name} = np.array({aliases[0]})).")
     index = builder.atom(_index_value(target.slice), env)
     element = builder.atom(value, env)
     written = builder.emit(builder.namer.fresh(name), ast.Call(func=ir.name("with_item"), args=[array, index, element],
                                                                keywords=[]), origin=target)
     builder.stale |= builder.views.get(array.id, set())
     env[name] = written
+
+
+def _shared(parsed, builder, env, name, node):
+    """Why writing into the array `name` holds (`x[i] = v` at `node`, or `x += v` on an array) would
+    change what another name reads, which the generated code (writing into a copy) would not; or None."""
+    stored, copied, looped = _sharing(parsed)
+    if name in stored:
+        return (f"'{name}' is also stored in a list, tuple or dict, and writing into it would change that element "
+                f"too; store a copy there instead (np.array({name})).")
+    if name in copied and id(node) in looped:
+        return (f"'{name}' is the same array as another name (`a = {name}` or `{name} = a`), and writing into it in a "
+                f"loop would change both; write into a copy ({name} = np.array(...)) before the loop.")
+    array = env.get(name)
+    if not isinstance(array, ast.Name):
+        return None
+    root = builder.alias_of.get(array.id, array.id)
+    aliases = sorted(other for other, value in env.items() if other != name and not other.startswith("<")
+                     and isinstance(value, ast.Name) and builder.alias_of.get(value.id, value.id) == root)
+    if aliases:
+        return (f"'{name}' is the same array as '{aliases[0]}', and writing into it would change both; write into "
+                f"a copy ({name} = np.array({aliases[0]})).")
+    if any(root in views or array.id in views for views in builder.views.values()):
+        return (f"'{name}' was read from another array by indexing, so NumPy may give a view of it, and writing "
+                f"into it would change that array too; write into a copy ({name} = np.array(...)).")
+    return None
 
 
 def _sharing(parsed):

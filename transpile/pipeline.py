@@ -67,6 +67,8 @@ def _generate(func, options):
     structured = structured_names(body)
     _check_structure_arithmetic(parsed, body, arrays=options.kinds is not None)
     _check_element_writes(parsed, body, options.kinds is not None and dict(zip(parsed.params, options.kinds)))
+    if options.kinds is not None:
+        _check_shared_updates(parsed, body, infer(body, dict(zip(parsed.params, options.kinds)), result_kind))
     ir.mark_exact(body)
     # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
     floats = () if options.kind in ("jvp", "vjp") else wrt
@@ -274,6 +276,16 @@ def _check_element_writes(parsed, body, kinds):
                 raise (getattr(stmt, "source", None) or parsed).error(
                     stmt, "assigning into an element is supported for NumPy arrays; build a list with append or a "
                           "comprehension, a dict with a literal.")
+
+
+def _check_shared_updates(parsed, body, kinds):
+    """`y += v` on an array another name also holds writes into that array in NumPy: refused
+    (the generated code would compute y + v as a new array).  On a number it is a rebinding."""
+    for stmt in ir.assignments(body):
+        update = getattr(stmt, "shared_update", None)
+        if update and kinds.get(ir.target(stmt)) != SCALAR:
+            original, why = update
+            raise (getattr(stmt, "source", None) or parsed).error(original, why)
 
 
 def _containers_read(stmt):
