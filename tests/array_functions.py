@@ -196,6 +196,11 @@ def updates_numbers_in_place(x, a):  # numbers are rebound by +=, never shared: 
     return np.sum(y * y) * a
 
 
+def permutes_axes(x, y):
+    return np.sum(np.transpose(x, (1, 0, 2)) * y) + np.sum(np.swapaxes(x, 0, 2) ** 2) \
+        + np.sum(np.logaddexp(x, 0.5 * x))
+
+
 def recurrence(x):  # each write reads the one before (second order once lost the tangents of its adjoint)
     y = np.ones_like(x)
     for i in range(1, len(x)):
@@ -248,6 +253,7 @@ CASES = [
     (statistics, ((3, 4), (4,)), (0, 1)),
     (recurrence, ((5,),), (0,)),
     (updates_numbers_in_place, ((3,), None), (0, 1)),
+    (permutes_axes, ((2, 3, 4), (3, 2, 4)), (0, 1)),
 ]
 
 

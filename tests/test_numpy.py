@@ -85,8 +85,22 @@ def test_every_elementwise_numpy_rule_is_checked_against_sympy():
     elementwise = {f for (f, _), r in rules.RULES.items() if f in numpy_rules.NUMPY_FUNCTIONS and r.elementwise
                    and r.differentiable}
     unchecked = elementwise - set(ELEMENTWISE_TWINS) - {np.square, np.reciprocal, np.negative, np.maximum,
-                                                        np.minimum, np.where, np.clip, inverse_or_zero}
+                                                        np.minimum, np.where, np.clip, inverse_or_zero,
+                                                        np.logaddexp}
     assert not unchecked, f"add a SymPy twin for {sorted(f.__name__ for f in unchecked)}"
+
+
+def test_logaddexp_partials_match_sympy():
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    exact = sympy.log(sympy.exp(x) + sympy.exp(y))
+    rule = rules.rule_for(np.logaddexp, 2)
+    for a, b in ((0.3, -1.2), (2.5, 2.5), (-4.0, 1.0)):
+        scope = {"np": np, "x": a, "y": b, "out": np.logaddexp(a, b)}
+        for symbol, partial in zip((x, y), rule.partials):
+            got = eval(compile(__import__("ast").Expression(body=partial), "<partial>", "eval"), scope)
+            assert got == pytest.approx(float(sympy.diff(exact, symbol).subs({x: a, y: b})), rel=1e-12)
 
 
 def test_inverse_or_zero_is_a_reciprocal_with_a_zero_at_zero():

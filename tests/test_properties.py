@@ -221,7 +221,10 @@ def check_program(program, point, directory):
         raise Invalid(f"f = {value}")
     symbols = symbolic.symbols_for(program.params)
     function_def = ast.parse(program.source).body[-1]
-    exact = symbolic.program_to_sympy(function_def.body, symbols)
+    try:
+        exact = symbolic.program_to_sympy(function_def.body, symbols)
+    except (AttributeError, TypeError) as exc:  # SymPy itself fails (Max of a Float and a sum of constants)
+        raise Invalid(f"SymPy cannot build the reference: {exc}") from None
     at = {symbols[p]: v for p, v in zip(program.params, point)}
     exact_gradient = [symbolic.evaluate(symbolic.diff(exact, symbols[p]), at) for p in program.params]
     if not all(math.isfinite(g) and abs(g) < LIMIT for g in exact_gradient):
@@ -512,7 +515,7 @@ ARRAY_TEMPLATES = ["np.sin({a}) * {b}", "{a} * {b} + 0.5", "np.exp(-{a} * {a}) +
                    "np.sinh(0.5 * {a}) - np.cosh(0.3 * {b})", "np.expm1(0.5 * {a}) * np.tan(0.3 * {b})",
                    "np.log(1.5 + {a} * {a}) + np.log2(2.0 + {b}) - np.log10(3.0 + {a})",
                    "np.power(1.0 + {a} * {a}, 0.5 * np.cos({b}))", "np.reciprocal(2.0 + {a} * {b}) + np.negative({b})",
-                   "np.square({a}) + np.absolute({b} - 0.6)", "np.minimum({a}, 0.7) * np.clip({b}, 0.3, 0.9)",
+                   "np.square({a}) + np.absolute({b} - 0.6)", "np.logaddexp({a}, 2.0 * {b})", "np.minimum({a}, 0.7) * np.clip({b}, 0.3, 0.9)",
                    "np.where({a} > {b}, {a} * {b}, {b} - 0.5)",
                    "np.floor(3.0 * {a}) * {b} + np.ceil({b}) + np.round({a}, 1) + np.sign({a} - 0.6) * {a}"]
 ARRAY_SHAPES = {"m": (3, 4), "r": (4,), "c": (3, 1), "s": None}

@@ -9,7 +9,7 @@ import weakref
 
 from numpy import ndarray as _ndarray
 
-from . import guard, load
+from . import guard, load, runtime
 from .errors import TranspileError, WrtError
 from .normalize import normalize
 from .parse import parse
@@ -248,8 +248,9 @@ def value_and_grad(func=None, wrt=0, *, optimize=True, mode="reverse"):
 def jvp(func, primals, tangents):
     """`(func(*primals), directional derivative along tangents)`, by forward mode.
 
-    `primals` and `tangents` are tuples of the same length; the derivative has
-    the structure of func's output (a float, or a tuple of floats).
+    `primals` and `tangents` are tuples of the same length (a tangent of None is
+    zero: for an int, a mask, data); the derivative has the structure of func's
+    output (a float, or a tuple of floats).
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TranspileError("jvp: primals and tangents are tuples, e.g. jvp(f, (x, y), (1.0, 0.0)).")
@@ -257,6 +258,7 @@ def jvp(func, primals, tangents):
     if len(primals) != len(tangents):
         raise TranspileError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent each.")
     primals, count = _all_positional(func, primals, "jvp")
+    tangents = tuple(runtime.zeros_like(p) if t is None else t for p, t in zip(primals, tangents))  # None: zero
     func, kinds = _array_code(func, primals)
     generated = _transform(func, "jvp", tuple(range(count)), kinds=kinds)[0]
     return generated(*primals, *tangents, *([0.0] * (count - len(tangents))))

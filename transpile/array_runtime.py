@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "join_like",
            "with_item", "product_of_others", "scalar_output", "as_dtype_of", "reversed_cumsum", "identity_like",
-           "inverse_or_zero"]
+           "inverse_or_zero", "inverse_permutation"]
 
 
 def expand_to(dout, x, axis=None, keepdims=False):
@@ -155,3 +155,8 @@ def inverse_or_zero(s):
     s = np.asarray(s, dtype=np.result_type(s, 1.0))
     inverse = np.divide(1.0, s, out=np.zeros_like(s), where=s != 0)
     return inverse if inverse.ndim else inverse[()]
+
+
+def inverse_permutation(axes):
+    """The axes that undo `np.transpose(x, axes)`."""
+    return tuple(int(a) for a in np.argsort(axes))

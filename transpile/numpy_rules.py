@@ -33,7 +33,7 @@ for _name in ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh exp expm1
               "square abs absolute sign power reciprocal negative maximum minimum where clip sum mean prod max "
               "min matmul dot outer inner transpose reshape expand_dims squeeze atleast_1d atleast_2d atleast_3d "
               "zeros_like ones_like floor ceil round shape ndim size zeros ones full eye arange linspace var std "
-              "cumsum trace").split():
+              "cumsum trace swapaxes logaddexp").split():
     _spell(getattr(np, _name), f"np.{_name}")
 _spell(list, "list")  # the adjoint of a list turned into an array is a list again
 for _name in ("norm", "det", "inv", "solve"):
@@ -53,6 +53,7 @@ for _func, _twin in MATH_TWINS.items():
     partials(_func, ", ".join(_rule.params),
              *[re.sub(r"\bmath\.", "np.", ast.unparse(p)) for p in _rule.partials])
 partials(np.square, "x", "2 * x")
+partials(np.logaddexp, "x, y", "np.exp(x - out)", "np.exp(y - out)")  # log(e^x + e^y), without overflow
 partials(np.abs, "x", "np.sign(x)")  # 0 at the kink
 partials(np.absolute, "x", "np.sign(x)")
 partials(np.power, "x, y", "y * x ** (y - 1)", "out * np.log(np.where(x == 0, 1.0, x))")
@@ -209,6 +210,10 @@ array_rule(np.trace, "a, offset", ("dout * identity_like(a)", None), linear=(0,)
            kind=lambda kinds, args: SCALAR if isinstance(kinds[0], Array) and kinds[0].ndim == 2 else None)
 nondifferentiable(array_runtime.identity_like, 1)
 array_rule(np.transpose, "x", ("np.transpose(dout)",), linear=(0,), kind=_transposed)
+array_rule(np.transpose, "x, axes", ("np.transpose(dout, inverse_permutation(axes))", None), linear=(0,),
+           kind=_unknown)
+array_rule(np.swapaxes, "x, a, b", ("np.swapaxes(dout, a, b)", None, None), linear=(0,), kind=_unknown)
+nondifferentiable(array_runtime.inverse_permutation, 1)
 array_rule(np.reshape, "x, shape", ("np.reshape(dout, np.shape(x))", None), linear=(0,), kind=_unknown)
 array_rule(np.expand_dims, "x, axis", ("np.squeeze(dout, axis)", None), linear=(0,), kind=_unknown)
 array_rule(np.squeeze, "x, axis", ("np.reshape(dout, np.shape(x))", None), linear=(0,), kind=_unknown)

@@ -204,7 +204,7 @@ BUILDERS = {
     math.asin: lambda x: _sp().asin(x),
     math.acos: lambda x: _sp().acos(x),
     math.atan: lambda x: _sp().atan(x),
-    math.atan2: lambda y, x: _sp().atan2(y, x),
+    math.atan2: lambda y, x: _atan2(y, x),
     math.sinh: lambda x: _sp().sinh(x),
     math.cosh: lambda x: _sp().cosh(x),
     math.tanh: lambda x: _sp().tanh(x),
@@ -401,6 +401,15 @@ def diff(expr, symbol):
     if result.has(sympy.Derivative):
         raise SymbolicError(f"SymPy cannot differentiate {expr} with respect to {symbol}: {result}")
     return result
+
+
+def _atan2(y, x):
+    """sympy.atan2, but a number for numbers: SymPy writes atan2 of constants as -I*log(...), which
+    Max and comparisons cannot use."""
+    sympy = _sp()
+    if getattr(y, "is_number", True) and getattr(x, "is_number", True):
+        return sympy.Float(math.atan2(float(y), float(x)), 30)
+    return sympy.atan2(y, x)
 
 
 def evaluate(expr, values):
