@@ -850,10 +850,11 @@ def _shared(parsed, builder, env, name, node):
 
 
 def _sharing(parsed):
-    """(names stored in a list, tuple or dict, names copied to or from another name, ids of the
-    element writes inside loops) of `parsed`'s function: where `x[i] = v` on a copy of x (what
-    the generated code does) would differ from NumPy, which writes into the one array every
-    name holds.  Straight-line copies are followed exactly (`alias_of`); these are the rest."""
+    """(names stored in a list, tuple or dict kept in a variable or appended, names copied to or
+    from another name, ids of the element writes inside loops) of `parsed`'s function: where
+    `x[i] = v` on a copy of x (what the generated code does) would differ from NumPy, which writes
+    into the one array every name holds.  Straight-line copies are followed exactly (`alias_of`);
+    these are the rest."""
     found = getattr(parsed, "_sharing", None)
     if found is None:
         stored, copied, looped = set(), set(), set()
@@ -861,18 +862,28 @@ def _sharing(parsed):
         for node in ast.walk(parsed.tree):
             if id(node) in returned:  # (nothing writes after a return)
                 continue
-            if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and isinstance(node.ctx, ast.Load):
-                stored.update(e.id for e in node.elts if isinstance(e, ast.Name))
-            elif isinstance(node, ast.Dict):
-                stored.update(v.id for v in node.values if isinstance(v, ast.Name))
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple, ast.Dict)) and \
+                    not all(isinstance(t, ast.Tuple) for t in node.targets):  # (`a, b = b, a` stores nothing)
+                stored.update(_names_in_literal(node.value))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
-                stored.update(a.id for a in node.args if isinstance(a, ast.Name))
+                stored.update(n for a in node.args for n in _names_in_literal(a))
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
                 copied.update([node.value.id] + [t.id for t in node.targets if isinstance(t, ast.Name)])
             elif isinstance(node, (ast.For, ast.While)):
                 looped.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Subscript))
         found = parsed._sharing = (stored, copied, looped)
     return found
+
+
+def _names_in_literal(node):
+    """The names a list, tuple or dict literal (or a name) holds, nested literals included."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [n for e in node.elts for n in _names_in_literal(e)]
+    if isinstance(node, ast.Dict):
+        return [n for v in node.values for n in _names_in_literal(v)]
+    return []
 
 
 def _index_value(index):
