@@ -201,6 +201,10 @@ def permutes_axes(x, y):
         + np.sum(np.logaddexp(x, 0.5 * x))
 
 
+def reshapes_then_multiplies(a, b):  # `@` of operands whose ranks are not known before run time
+    return np.sum(np.tanh(np.reshape(a, (2, 3)) @ b))
+
+
 def recurrence(x):  # each write reads the one before (second order once lost the tangents of its adjoint)
     y = np.ones_like(x)
     for i in range(1, len(x)):
@@ -254,6 +258,7 @@ CASES = [
     (recurrence, ((5,),), (0,)),
     (updates_numbers_in_place, ((3,), None), (0, 1)),
     (permutes_axes, ((2, 3, 4), (3, 2, 4)), (0, 1)),
+    (reshapes_then_multiplies, ((6,), (3, 2)), (0, 1)),
 ]
 
 

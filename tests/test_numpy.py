@@ -237,7 +237,7 @@ def test_second_order_through_a_uniform_seed():
 
 
 # Helpers of generated code with no derivative rule yet: second order through them is refused.
-NO_SECOND_ORDER = {"reductions": "product_of_others", "rnn": "matmul_adjoints"}
+NO_SECOND_ORDER = {"reductions": "product_of_others"}
 
 
 @pytest.mark.parametrize("case", array_functions.CASES, ids=case_id)
@@ -304,3 +304,10 @@ def test_the_trace_of_a_stack_has_tangents_of_a_stack():
     x, t = arguments(((2, 3, 3), (2, 3, 3)))
     value, tangent = tp.jvp(array_functions.traces_a_stack, (x,), (t,))
     assert value == pytest.approx(np.sum(np.trace(x))) and tangent == pytest.approx(np.sum(np.trace(t)))
+
+
+def test_reverse_over_the_gradient_of_an_unknown_rank_product_is_refused():
+    a, b = arguments(((6,), (3, 2)))
+    _, pullback = tp.vjp(tp.grad(array_functions.reshapes_then_multiplies, wrt=(0, 1)), a, b)
+    with pytest.raises(tp.errors.NoRuleError, match="Hessian-vector"):
+        pullback((np.ones(6), np.ones((3, 2))))

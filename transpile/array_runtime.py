@@ -6,7 +6,7 @@ rather than spelled out in every generated function.
 
 import numpy as np
 
-__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoints", "split_like", "join_like",
+__all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul_adjoint_a", "matmul_adjoint_b", "split_like", "join_like",
            "with_item", "product_of_others", "scalar_output", "as_dtype_of", "reversed_cumsum", "identity_like",
            "inverse_or_zero", "inverse_permutation"]
 
@@ -65,16 +65,24 @@ def extreme_weights(x, out, axis=None, keepdims=False):
     return hits / np.count_nonzero(hits, axis=axis, keepdims=True).astype(np.result_type(x, 1.0))
 
 
-def matmul_adjoints(dout, a, b):
-    """(da, db) of `a @ b` for operands of any rank (1-D vectors and stacks of matrices)."""
+def matmul_adjoint_a(dout, a, b):
+    """The adjoint of `a` in `a @ b` for operands of any rank (1-D vectors and stacks of matrices)."""
+    a2, b2, d2 = _as_matrices(dout, a, b)
+    da = d2 @ np.swapaxes(b2, -1, -2)
+    return unbroadcast(da[..., 0, :] if np.ndim(a) == 1 else da, a)
+
+
+def matmul_adjoint_b(dout, a, b):
+    """The adjoint of `b` in `a @ b` for operands of any rank."""
+    a2, b2, d2 = _as_matrices(dout, a, b)
+    db = np.swapaxes(a2, -1, -2) @ d2
+    return unbroadcast(db[..., 0] if np.ndim(b) == 1 else db, b)
+
+
+def _as_matrices(dout, a, b):
     a2 = a[None, :] if np.ndim(a) == 1 else a
     b2 = b[:, None] if np.ndim(b) == 1 else b
-    d2 = np.reshape(dout, np.shape(a2 @ b2))
-    da = d2 @ np.swapaxes(b2, -1, -2)
-    db = np.swapaxes(a2, -1, -2) @ d2
-    da = da[..., 0, :] if np.ndim(a) == 1 else da
-    db = db[..., 0] if np.ndim(b) == 1 else db
-    return unbroadcast(da, a), unbroadcast(db, b)
+    return a2, b2, np.reshape(dout, np.shape(a2 @ b2))
 
 
 def split_like(dout, parts, axis=0):

@@ -165,7 +165,7 @@ def matmul_adjoints(kinds):
             return "b @ dout", "np.outer(a, dout)"
         if a.ndim == 1 and b.ndim == 1:
             return "dout * b", "dout * a"
-    return "matmul_adjoints(dout, a, b)[0]", "matmul_adjoints(dout, a, b)[1]"
+    return "matmul_adjoint_a(dout, a, b)", "matmul_adjoint_b(dout, a, b)"
 
 
 ADJOINTS_BY_KIND = {}  # func -> (kinds -> adjoint template texts), consulted before Rule.adjoints
@@ -312,6 +312,20 @@ array_rule(array_runtime.join_like, "pieces, parts, axis", ("split_like(dout, pa
 array_rule(np.moveaxis, "x, source, destination", ("np.moveaxis(dout, destination, source)", None, None), linear=(0,),
            kind=_unknown)
 nondifferentiable(array_runtime.extreme_weights, 4)
+# The adjoints of `@` where the ranks are not known before run time: bilinear in dout and the other
+# operand (their tangent, for Hessian-vector products); reverse mode over them is refused.
+array_rule(array_runtime.matmul_adjoint_a, "g, a, b", ("dout", None, "dout"), linear=(0, 2),  # (placeholders:
+           kind=lambda kinds, args: kinds[1])                                                  # never used)
+array_rule(array_runtime.matmul_adjoint_b, "g, a, b", ("dout", "dout", None), linear=(0, 1),
+           kind=lambda kinds, args: kinds[2])
+
+
+def _no_reverse_over(kinds):
+    raise ValueError("reverse mode over the gradient of `@` of operands whose ranks were not known is not "
+                     "supported; use transpile.jvp(transpile.grad(f), ...) for Hessian-vector products")
+
+
+ADJOINTS_BY_KIND[array_runtime.matmul_adjoint_a] = ADJOINTS_BY_KIND[array_runtime.matmul_adjoint_b] = _no_reverse_over
 array_rule(array_runtime.as_dtype_of, "value, x", ("as_dtype_of(dout, value)", None), linear=(0,),
            kind=lambda kinds, args: kinds[1])
 nondifferentiable(slice, 3)  # (its kind is OTHER: `result_kind`)
