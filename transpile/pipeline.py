@@ -181,15 +181,11 @@ def _argument_guard(entry, wrt, structured, params, forward):
     result, helper = (next(n + "_" * k for k in range(len(params) + 1) if n + "_" * k not in params)
                       for n in ("rerouted", "other_arguments"))  # (names no parameter has)
     imported = "other_arguments" + (f" as {helper}" if helper != "other_arguments" else "")
-    guard = ast.parse(
-        f"if {' or '.join(tests)}:\n"
-        f"    from transpile.guard import {imported}\n"
-        f"    if ({result} := {helper}({entry}, {tuple(wrt)!r}, locals(){', forward=True' * forward})) "
-        f"is not None:\n"
-        f"        return {result}").body
-    for stmt in ast.walk(guard[0]):
-        stmt.lineno = None
-    return guard
+    return _unlocated(f"if {' or '.join(tests)}:\n"
+                      f"    from transpile.guard import {imported}\n"
+                      f"    if ({result} := {helper}({entry}, {tuple(wrt)!r}, locals(){', forward=True' * forward})) "
+                      f"is not None:\n"
+                      f"        return {result}")
 
 
 def _integer_guard(function_name, wrt, structures=False):
@@ -198,13 +194,17 @@ def _integer_guard(function_name, wrt, structures=False):
     With `structures` (forward mode: one pass per number), lists, tuples and dicts are refused too."""
     test = "{}.__class__ in (int, list, tuple, dict)" if structures else "{}.__class__ is int"
     factory = "number_argument" if structures else "integer_argument"
-    guard = ast.parse(
-        f"if {' or '.join(test.format(p) for p in wrt)}:\n"
-        f"    from transpile.errors import {factory}\n"
-        f"    raise {factory}({function_name!r}, {', '.join(f'{p}={p}' for p in wrt)})").body
-    for stmt in ast.walk(guard[0]):
-        stmt.lineno = None
-    return guard
+    return _unlocated(f"if {' or '.join(test.format(p) for p in wrt)}:\n"
+                      f"    from transpile.errors import {factory}\n"
+                      f"    raise {factory}({function_name!r}, {', '.join(f'{p}={p}' for p in wrt)})")
+
+
+def _unlocated(text):
+    """The statements of `text`, with no line of the user's file (they are not from it)."""
+    stmts = ast.parse(text).body
+    for node in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+        node.lineno = None
+    return stmts
 
 
 def _shaped_gradients(ret, wrt, arrays, options, kinds, params):
