@@ -522,6 +522,11 @@ ARRAY_SHAPES = {"m": (3, 4), "r": (4,), "c": (3, 1), "s": None}
 REDUCED_BY = sorted(rules.SPELLING[f] for f in REDUCTIONS)  # every reduction in the table
 
 
+# NumPy programs are slower to check: 25 each in CI; `TRANSPILE_SOAK_EXAMPLES=600` for a soak.
+ARRAY_SOAK = settings(max_examples=int(os.environ.get("TRANSPILE_SOAK_EXAMPLES", 25)), deadline=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
 @st.composite
 def array_programs(draw):
     """Source of `f(m, r, c, s)`: elementwise NumPy statements mixing a matrix, a row, a column and a
@@ -556,8 +561,7 @@ def test_numpy_programs_draw_from_every_elementwise_rule():
     assert not missing, f"add array templates using {missing}"
 
 
-@settings(max_examples=int(os.environ.get("TRANSPILE_SOAK_EXAMPLES", 25)), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@ARRAY_SOAK
 @given(source=array_programs(), seed=st.integers(0, 2**32 - 1))
 def test_numpy_programs_match_differences(source, seed, tmp_path):
     import numpy as np
@@ -611,8 +615,7 @@ def loop_programs(draw):
     return "import numpy as np\n\n\ndef f(m, r, s):\n" + "\n".join(lines) + "\n"
 
 
-@settings(max_examples=int(os.environ.get("TRANSPILE_SOAK_EXAMPLES", 25)), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@ARRAY_SOAK
 @given(source=loop_programs(), seed=st.integers(0, 2**32 - 1))
 def test_numpy_loop_programs_match_differences(source, seed, tmp_path):
     import numpy as np

@@ -219,9 +219,14 @@ def for_arrays(func, options, arguments):
     params, positional = _parameters(func), func.__code__.co_argcount
     args = [arguments[p] for p in params[:positional]]
     _check_float_arrays(func, options.kind, options.wrt, args)
-    wrt = options.wrt[0] if options.single else options.wrt
-    generated = _transform(func, options.kind, wrt, options.optimize, options.mode, tuple(map(kind_of, args)))[0]
+    generated = _for_kinds(func, options, tuple(map(kind_of, args)))
     return generated(*args, **{p: arguments[p] for p in params[positional:]})
+
+
+def _for_kinds(func, options, kinds):
+    """The function generated for `func` as `options` asked, but specialised to `kinds`."""
+    wrt = options.wrt[0] if options.single else options.wrt
+    return _transform(func, options.kind, wrt, options.optimize, options.mode, kinds)[0]
 
 
 def grad(func=None, wrt=0, *, optimize=True, mode="reverse"):
@@ -274,9 +279,7 @@ def _array_code(func, primals):
     origin = guard.ORIGINS.get(func)
     original = origin and origin[0]()
     if original is not None and origin[1].kinds is None:
-        options = origin[1]
-        func = _transform(original, options.kind, options.wrt[0] if options.single else options.wrt,
-                          options.optimize, options.mode, kinds)[0]
+        func = _for_kinds(original, origin[1], kinds)
     return func, kinds
 
 

@@ -14,15 +14,17 @@ from collections import Counter
 
 from . import array_runtime, ir, runtime
 from .kinds import float_names, is_float
+from .numpy_rules import ATTRIBUTES, COUNTS, METHODS
 from .numpy_rules import REDUCTIONS as _REDUCTIONS
 from .numpy_rules import np as _np
 from .optimize import substitute_names
 from .shapes import SCALAR, Array
 
 _TRANSPOSE = _np.transpose
-_METHODS = {_np.sum: "sum", _np.mean: "mean", _np.max: "max", _np.min: "min", _np.prod: "prod", _np.var: "var",
-            _np.std: "std", _np.reshape: "reshape"}
-_ATTRIBUTES = {_np.size: "size", _np.shape: "shape", _np.ndim: "ndim"}
+# Calls on a known array written as its method or attribute (`x.sum()`, `x.size`): the reductions,
+# reshape and the counts, read from the tables the normalizer reads them with.
+_METHODS = {func: name for name, func in METHODS.items() if func in _REDUCTIONS | {_np.reshape}}
+_ATTRIBUTES = {func: name for name, func in ATTRIBUTES.items() if func in COUNTS}
 
 
 def rename_temporaries(stmts, namer, keep=()):

@@ -321,15 +321,14 @@ class _Sweep:
         """A name as large as `x` that the sweep reads anyway: an operand of the elementwise statement
         defining x with x's kind, and so on back (so `np.size(r)`, not `np.size(r * r)`, which would
         compute r * r)."""
-        for _ in range(len(self.definitions)):
-            definition = self.definitions.get(x)
-            if definition is None or not self._spreads(definition):
-                break
-            same = [arg.id for arg in ir.operation(definition.value)[1]
-                    if isinstance(arg, ast.Name) and self.arrays.kinds.get(arg.id) == self.arrays.kinds[x]]
+        seen = {x}
+        while x in self.definitions and self._spreads(self.definitions[x]):
+            same = [arg.id for arg in ir.operation(self.definitions[x].value)[1] if isinstance(arg, ast.Name)
+                    and arg.id not in seen and self.arrays.kinds.get(arg.id) == self.arrays.kinds[x]]
             if not same:
                 break
             x = same[0]
+            seen.add(x)
         return x
 
     def _spreads(self, stmt):
