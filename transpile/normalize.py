@@ -32,9 +32,6 @@ class Builder:
         self.inlining = []  # helpers being inlined, innermost last (to refuse recursion)
         self.owned = set()  # names of lists the function built (only those may be appended to)
         self.escaped = set()  # owned lists stored in another structure (no longer appended to)
-        self.views = {}  # array name -> names read from it by indexing (NumPy views of it)
-        self.stale = set()  # views of an array that has since been written into
-        self.alias_of = {}  # name -> the name it copies (`y = x`), to the first
         self.new_arrays = set()  # names (in the source) given np.zeros_like: a generated `dx[1:] += t` writes one
         self.synthetic = 0  # counter for names the normalizer binds in `env` ("<...>", never emitted)
 
@@ -52,12 +49,7 @@ class Builder:
     def rhs(self, expr, env=None):
         """Normalize `expr` into one operation over atoms (emitting its operands)."""
         if isinstance(expr, ast.Name):
-            atom = _copy(env[expr.id]) if env is not None and expr.id in env else ir.name(expr.id)
-            if isinstance(atom, ast.Name) and atom.id in self.stale:
-                raise self.parsed.error(expr, f"'{expr.id}' was read from an array that has since been written "
-                                              "into; NumPy would show the new values, transpile the old: read it again "
-                                              "after the write.")
-            return atom
+            return _copy(env[expr.id]) if env is not None and expr.id in env else ir.name(expr.id)
         if isinstance(expr, ast.Constant):
             return ir.const(expr.value)
         if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and isinstance(expr.operand, ast.Constant) \
@@ -770,9 +762,7 @@ def _assignment(parsed, stmt, builder, env):
     if isinstance(target, ast.Subscript):
         _write_element(parsed, stmt, target, builder, env)
         return
-    shared = None
     if isinstance(stmt, ast.AugAssign):  # on an array, `y += v` writes into the array every name of it holds
-        shared = None if generated else _shared(parsed, builder, env, stmt.target.id, stmt)
         pairs = [(stmt.target, ast.BinOp(left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=stmt.op,
                                           right=stmt.value))]
     elif isinstance(stmt, ast.AnnAssign):
@@ -788,21 +778,18 @@ def _assignment(parsed, stmt, builder, env):
     rhss = [builder.rhs(value, scratch) for _, value in pairs]
     for (target, value), rhs in zip(pairs, rhss):
         env[target.id] = builder.emit(builder.namer.fresh(target.id), rhs, origin=value)
-        if shared:  # refused if it turns out to be an array (`pipeline`); numbers are rebound, not written
-            builder.stmts[-1].shared_update = (stmt, shared)
+        if isinstance(stmt, ast.AugAssign) and not generated:  # a write if it is an array (`aliasing`)
+            builder.stmts[-1].in_place = stmt
         if isinstance(rhs, ast.List) or (isinstance(rhs, ast.Name) and rhs.id in builder.owned):
             builder.owned.add(env[target.id].id)
-        if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):  # maybe a view of an array
-            builder.views.setdefault(rhs.value.id, set()).add(env[target.id].id)
-        if isinstance(rhs, ast.Name):  # `y = x`: the same object under two names
-            builder.alias_of[env[target.id].id] = builder.alias_of.get(rhs.id, rhs.id)
         if isinstance(rhs, ast.Call) and ir.callee(rhs) is np.zeros_like:
             builder.new_arrays.add(target.id)
 
 
 def _write_element(parsed, stmt, target, builder, env):
     """`x[i] = v` (or `x[i] += v`) as `x = with_item(x, i, v)`: a new array, so the values the
-    backward sweep reads stay as they were; named views of the old array may not be read after."""
+    backward sweep reads stay as they were.  `aliasing` refuses it where NumPy would differ (another
+    name that may share the array is read after the write)."""
     if not isinstance(target.value, ast.Name):
         raise parsed.error(target, "write into an element with one index expression (x[i, j] = v), not x[i][j] = v.")
     name = target.value.id
@@ -811,79 +798,14 @@ def _write_element(parsed, stmt, target, builder, env):
                           right=stmt.value)
     else:
         value = stmt.value
-    if not str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated."):
-        shared = _shared(parsed, builder, env, name, target)  # (generated code writes only into its own arrays)
-        if shared:
-            raise parsed.error(target, shared)
     array = builder.atom(target.value, env)
     index = builder.atom(_index_value(target.slice), env)
     element = builder.atom(value, env)
     written = builder.emit(builder.namer.fresh(name), ast.Call(func=ir.name("with_item"), args=[array, index, element],
                                                                keywords=[]), origin=target)
-    builder.stale |= builder.views.get(array.id, set())
+    if not str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated."):
+        builder.stmts[-1].in_place = target  # (generated code writes only into its own arrays)
     env[name] = written
-
-
-def _shared(parsed, builder, env, name, node):
-    """Why writing into the array `name` holds (`x[i] = v` at `node`, or `x += v` on an array) would
-    change what another name reads, which the generated code (writing into a copy) would not; or None."""
-    stored, copied, looped = _sharing(parsed)
-    if name in stored:
-        return (f"'{name}' is also stored in a list, tuple or dict, and writing into it would change that element "
-                f"too; store a copy there instead (np.array({name})).")
-    if name in copied and id(node) in looped:
-        return (f"'{name}' is the same array as another name (`a = {name}` or `{name} = a`), and writing into it in a "
-                f"loop would change both; write into a copy ({name} = np.array(...)) before the loop.")
-    array = env.get(name)
-    if not isinstance(array, ast.Name):
-        return None
-    root = builder.alias_of.get(array.id, array.id)
-    aliases = sorted(other for other, value in env.items() if other != name and not other.startswith("<")
-                     and isinstance(value, ast.Name) and builder.alias_of.get(value.id, value.id) == root)
-    if aliases:
-        return (f"'{name}' is the same array as '{aliases[0]}', and writing into it would change both; write into "
-                f"a copy ({name} = np.array({aliases[0]})).")
-    if any(root in views or array.id in views for views in builder.views.values()):
-        return (f"'{name}' was read from another array by indexing, so NumPy may give a view of it, and writing "
-                f"into it would change that array too; write into a copy ({name} = np.array(...)).")
-    return None
-
-
-def _sharing(parsed):
-    """(names stored in a list, tuple or dict kept in a variable or appended, names copied to or
-    from another name, ids of the element writes inside loops) of `parsed`'s function: where
-    `x[i] = v` on a copy of x (what the generated code does) would differ from NumPy, which writes
-    into the one array every name holds.  Straight-line copies are followed exactly (`alias_of`);
-    these are the rest."""
-    found = getattr(parsed, "_sharing", None)
-    if found is None:
-        stored, copied, looped = set(), set(), set()
-        returned = {id(n) for r in ast.walk(parsed.tree) if isinstance(r, ast.Return) for n in ast.walk(r)}
-        for node in ast.walk(parsed.tree):
-            if id(node) in returned:  # (nothing writes after a return)
-                continue
-            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple, ast.Dict)) and \
-                    not all(isinstance(t, ast.Tuple) for t in node.targets):  # (`a, b = b, a` stores nothing)
-                stored.update(_names_in_literal(node.value))
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
-                stored.update(n for a in node.args for n in _names_in_literal(a))
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
-                copied.update([node.value.id] + [t.id for t in node.targets if isinstance(t, ast.Name)])
-            elif isinstance(node, (ast.For, ast.While)):
-                looped.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Subscript))
-        found = parsed._sharing = (stored, copied, looped)
-    return found
-
-
-def _names_in_literal(node):
-    """The names a list, tuple or dict literal (or a name) holds, nested literals included."""
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [n for e in node.elts for n in _names_in_literal(e)]
-    if isinstance(node, ast.Dict):
-        return [n for v in node.values for n in _names_in_literal(v)]
-    return []
 
 
 def _index_value(index):

@@ -246,6 +246,8 @@ ADJOINTS_BY_KIND[np.linalg.solve] = matrix_adjoints(
 for _name in ("array", "stack", "concatenate", "moveaxis", "split"):
     _spell(getattr(np, _name), f"np.{_name}")
 array_rule(np.array, "x", ("list(dout)",), linear=(0,), kind=_unknown)
+_spell(np.copy, "np.copy")  # a private copy to write into (`aliasing` refuses writes into shared arrays)
+array_rule(np.copy, "x", ("dout",), linear=(0,), kind=lambda kinds, args: kinds[0])
 array_rule(np.stack, "x, axis", ("list(np.moveaxis(dout, axis, 0))", None), linear=(0,), kind=_unknown)
 array_rule(np.concatenate, "x, axis", ("split_like(dout, x, axis)", None), linear=(0,), kind=_unknown)
 
@@ -354,7 +356,7 @@ COUNTS = {np.shape, np.ndim, np.size}  # like len: no derivative, and no rule ne
 # Methods of arrays, as the functions they call.
 METHODS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min, "var": np.var,
            "std": np.std, "cumsum": np.cumsum, "trace": np.trace, "reshape": np.reshape,
-           "transpose": np.transpose, "dot": np.dot, "squeeze": np.squeeze}
+           "transpose": np.transpose, "dot": np.dot, "squeeze": np.squeeze, "copy": np.copy}
 
 
 def result_kind(func, kinds, args):

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from . import __version__, ir
+from .aliasing import check_writes
 from .array_runtime import with_item
 from .arrays import Arrays
 from .emit import (accumulate_in_place, expand_scatters, function_source, imports_used, mark_array_calls,
@@ -68,7 +69,7 @@ def _generate(func, options):
     _check_structure_arithmetic(parsed, body, arrays=options.kinds is not None)
     _check_element_writes(parsed, body, options.kinds is not None and dict(zip(parsed.params, options.kinds)))
     if options.kinds is not None:
-        _check_shared_updates(parsed, body, infer(body, dict(zip(parsed.params, options.kinds)), result_kind))
+        check_writes(parsed, body, infer(body, dict(zip(parsed.params, options.kinds)), result_kind), namer)
     ir.mark_exact(body)
     # jvp and vjp take every argument, ints (counts, indices) too: assume floats only where asked
     floats = () if options.kind in ("jvp", "vjp") else wrt
@@ -276,16 +277,6 @@ def _check_element_writes(parsed, body, kinds):
                 raise (getattr(stmt, "source", None) or parsed).error(
                     stmt, "assigning into an element is supported for NumPy arrays; build a list with append or a "
                           "comprehension, a dict with a literal.")
-
-
-def _check_shared_updates(parsed, body, kinds):
-    """`y += v` on an array another name also holds writes into that array in NumPy: refused
-    (the generated code would compute y + v as a new array).  On a number it is a rebinding."""
-    for stmt in ir.assignments(body):
-        update = getattr(stmt, "shared_update", None)
-        if update and kinds.get(ir.target(stmt)) != SCALAR:
-            original, why = update
-            raise (getattr(stmt, "source", None) or parsed).error(original, why)
 
 
 def _containers_read(stmt):
