@@ -24,21 +24,21 @@ Numbers share nothing.
 
 import ast
 import builtins
-import math
-import operator
 
 import numpy as np
 
 from . import array_runtime, ir
 from .numpy_rules import NUMPY_CONSTRUCTORS, REDUCTIONS
-from .shapes import SCALAR
+from .shapes import SCALAR, Array
 
 # Calls that certainly return a new array (or a number): nothing they return shares the operands' memory.
 _NEW = NUMPY_CONSTRUCTORS | REDUCTIONS | {getattr(np, name) for name in (
     "dot outer inner matmul cumsum trace clip where round stack concatenate array copy full_like empty "
     "empty_like geomspace logspace identity").split() if hasattr(np, name)} | {
     np.linalg.norm, np.linalg.det, np.linalg.inv, np.linalg.solve, sum, abs, float, int, bool, round, len,
-    np.shape, np.ndim, np.size} | set(ir.BINOPS.values()) | set(ir.UNARYOPS.values()) | set(ir.COMPAREOPS.values())
+    np.shape, np.ndim, np.size}
+_OPERATORS = set(ir.BINOPS.values()) | set(ir.UNARYOPS.values()) | set(ir.COMPAREOPS.values())
+_READ_ONLY = {np.broadcast_to}  # views NumPy refuses to write into
 
 
 def _new(func):
@@ -77,6 +77,7 @@ def memories(body, params, kinds):
         return shares.get(atom.id, frozenset())
 
     counters = {s.target.id for s in ir.walk(body) if isinstance(s, ast.For)}
+    tuples = {ir.target(s): s.value for s in ir.assignments(body) if isinstance(s.value, ast.Tuple)}
     changed = True
     while changed:  # loops and merges feed values back: repeat until nothing grows
         changed = False
@@ -87,7 +88,7 @@ def memories(body, params, kinds):
                 name = container
             elif isinstance(stmt, ast.Assign):
                 name = ir.target(stmt)
-                found = frozenset() if kinds.get(name) == SCALAR else _shared_by(stmt, name, of)
+                found = frozenset() if kinds.get(name) == SCALAR else _shared_by(stmt, name, of, kinds, tuples)
             else:
                 continue
             if not found <= shares.get(name, frozenset()):
@@ -96,7 +97,17 @@ def memories(body, params, kinds):
     return shares
 
 
-def _shared_by(stmt, name, of):
+def _number_of(value, kinds, tuples):
+    """Whether `a[i, j]` reads one number of the array `a` (an int per axis): NumPy gives a copy.
+    (`tuples`: names of tuple literals, as an index `i, j` is normalized.)"""
+    base, index = kinds.get(getattr(value.value, "id", None)), value.slice
+    parts = tuples[index.id].elts if isinstance(index, ast.Name) and index.id in tuples else [index]
+    return isinstance(base, Array) and base.ndim == len(parts) and all(
+        type(getattr(p, "value", None)) is int or (isinstance(p, ast.Name) and kinds.get(p.id) == SCALAR)
+        for p in parts)
+
+
+def _shared_by(stmt, name, of, kinds, tuples):
     """The memories the value `stmt` assigns to `name` may share."""
     value = stmt.value
     if writes(stmt) is not None:  # the written array itself, under a new name
@@ -104,7 +115,7 @@ def _shared_by(stmt, name, of):
     if ir.is_atom(value):
         return of(value)
     if isinstance(value, ast.Subscript):  # an element of a structure, or a view of an array
-        return of(value.value)
+        return frozenset() if _number_of(value, kinds, tuples) else of(value.value)
     if isinstance(value, (ast.List, ast.Tuple, ast.Dict)):  # holds its elements themselves
         elements = value.values if isinstance(value, ast.Dict) else value.elts
         return frozenset([("new", name)]).union(*[of(e) for e in elements])
@@ -114,9 +125,14 @@ def _shared_by(stmt, name, of):
     func, args = ir.operation(value)
     if func is array_runtime.with_item:
         return of(args[0])
+    if func in _OPERATORS:  # new, but `xs * 2` and `xs + ys` on lists hold the same elements
+        return frozenset([("new", name)]).union(*[of(a) for a in args if not isinstance(kinds.get(
+            getattr(a, "id", None), SCALAR), Array)])
     if func is not None and _new(func):
         return frozenset([("new", name)])
     found = frozenset().union(*[of(a) for a in args]) if args else frozenset()
+    if func in _READ_ONLY:
+        found |= {("read-only", ast.unparse(value.func))}
     if func is list:  # a new list of the elements (rows) of its argument
         found |= {("new", name)}
     if not _known(func):
@@ -149,6 +165,11 @@ def check_writes(parsed, body, kinds, namer):
         return None if name in namer.temporaries else namer.base_of.get(name)
 
     def refuse_outside(stmt, base):
+        fixed = sorted(m[1] for m in shares.get(base, ()) if m[0] == "read-only")
+        if fixed:
+            raise origin(stmt).error(stmt.in_place, (
+                f"'{written(stmt)}' may be what {fixed[0]} returns, a read-only view that NumPy refuses to write "
+                f"into; write into a copy: {written(stmt)} = {fixed[0]}(...).copy()."))
         outside = sorted(m[1] for m in shares.get(base, ()) if m[0] == "argument")
         if not outside:
             return
@@ -165,12 +186,14 @@ def check_writes(parsed, body, kinds, namer):
         var, other = written(write), called(read)
         whom = f"'{other}'" if other else "a value"
         line = origin(reader).file_line(reader.lineno) if getattr(reader, "lineno", None) else None
+        shares_with = f"also changes {whom}, which may share its memory" if other != var else \
+            f"changes the array that '{var}' holds where it is read after (a helper's or an earlier binding)"
         raise origin(write).error(write.in_place, (
-            f"writing into '{var}' also changes {whom}, which may share its memory (the same array, a view such "
-            f"as x[1:], x.T, x.reshape(...), np.squeeze(x), or a list holding it), and {whom} is read after the "
-            f"write{f' (line {line})' if line else ''}: NumPy would show it the new values, the generated code "
-            f"the old ones. Write into a private copy ({var} = ....copy() where it is made), or read {whom} "
-            f"before the write."))
+            f"writing into '{var}' {shares_with} (the same array, a view such as x[1:], x.T, x.reshape(...), "
+            f"np.squeeze(x), or a list holding it), and {whom} is read after the write"
+            f"{f' (line {line})' if line else ''}: NumPy would show it the new values, the generated code the old "
+            f"ones. Write into a private copy ({var} = ....copy() where it is made), or read {whom} before the "
+            f"write."))
 
     def reads(stmt):
         if isinstance(stmt, (ast.If, ast.While)):
