@@ -138,8 +138,9 @@ def writes_into_a_stored_argument(a, b):
     return np.sum(a * b)
 
 
-@pytest.mark.parametrize("f", [writes_into_the_first, updates_the_first, writes_into_a_view_of_an_argument_in_a_helper,
-                               writes_into_a_stored_argument], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [writes_into_the_first, updates_the_first,
+                               writes_into_a_view_of_an_argument_in_a_helper, writes_into_a_stored_argument],
+                         ids=lambda f: f.__name__)
 @pytest.mark.parametrize("call", ["distinct", "same", "overlapping"])
 def test_writes_into_arguments_are_refused(f, call):
     v = np.array([[0.5, 1.5], [2.0, 0.25]])
@@ -213,10 +214,10 @@ def rebinds_in_a_loop_to_new_arrays(x):
     return np.sum(v)
 
 
-@pytest.mark.parametrize("f, shapes", [(rnn_rows_read_before_the_write, ((3, 2), (2,))), (writes_inside_a_helper, ((3,),)),
-                                       (writes_into_a_view_of_its_own_array, ((2, 2),)),
-                                       (stores_then_writes_without_reading_the_list, ((3,),)),
-                                       (rebinds_in_a_loop_to_new_arrays, ((3,),))], ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("f, shapes", [
+    (rnn_rows_read_before_the_write, ((3, 2), (2,))), (writes_inside_a_helper, ((3,),)),
+    (writes_into_a_view_of_its_own_array, ((2, 2),)), (stores_then_writes_without_reading_the_list, ((3,),)),
+    (rebinds_in_a_loop_to_new_arrays, ((3,),))], ids=lambda v: getattr(v, "__name__", ""))
 def test_writes_into_the_functions_own_arrays_are_differentiated(f, shapes):
     rng = np.random.default_rng(1)
     args = [rng.uniform(0.2, 1.2, size=s) for s in shapes]
