@@ -64,8 +64,10 @@ def writes(stmt):
 
 
 def memories(body, params, kinds):
-    """{name: the set of memories the value of `name` may share}; a memory is ("argument", p) or
-    ("new", name of the assignment that made it)."""
+    """{name: the set of memories the value of `name` may share}; a memory is ("argument", p) (not
+    the function's own: an argument, or what a function of the user's returns), ("read-only", f)
+    (a view `f` returns that NumPy refuses to write into) or ("new", name of the assignment that
+    made it: in a loop, every pass's array)."""
     shares = {p: frozenset() if kinds.get(p) == SCALAR else frozenset([("argument", p)]) for p in params}
     assigned = {ir.target(s) for s in ir.assignments(body)} | set(params)
 
@@ -144,9 +146,9 @@ def check_writes(parsed, body, kinds, namer):
     """Raise a TranspileError at the first write into an array that is not the function's own,
     or whose memory another value may share and that value is read after the write (NumPy would
     show it the new values, the generated code the old)."""
-    shares = memories(body, parsed.params, kinds)
     if not any(writes(s) for s in ir.walk(body)):
         return
+    shares = memories(body, parsed.params, kinds)
     holders = {}  # memory -> names whose values may share it
     for name, found in shares.items():
         for memory in found:
@@ -180,7 +182,8 @@ def check_writes(parsed, body, kinds, namer):
         raise origin(stmt).error(stmt.in_place, (
             f"'{var}' {held}, and writing into it would change the caller's array in the function but not in "
             f"its gradient (which writes into a copy); another argument may also be the same array. Write into a "
-            f"private copy: {var} = {source}.copy() first."))
+            f"private copy: {source} = {source}.copy() first" + (f" (or {var} = ....copy() where it is made)."
+                                                                 if var != source else ".")))
 
     def conflict(write, read, reader):
         var, other = written(write), called(read)
@@ -192,8 +195,8 @@ def check_writes(parsed, body, kinds, namer):
             f"writing into '{var}' {shares_with} (the same array, a view such as x[1:], x.T, x.reshape(...), "
             f"np.squeeze(x), or a list holding it), and {whom} is read after the write"
             f"{f' (line {line})' if line else ''}: NumPy would show it the new values, the generated code the old "
-            f"ones. Write into a private copy ({var} = ....copy() where it is made), or read {whom} before the "
-            f"write."))
+            f"ones. Make a private copy where one of them is made ({var} = ....copy()"
+            f"{f' or {other} = ....copy()' if other and other != var else ''}), or read {whom} before the write."))
 
     def reads(stmt):
         if isinstance(stmt, (ast.If, ast.While)):
