@@ -515,18 +515,21 @@ def _integer_exponent(node):
     return None
 
 
-def reduce_strength(stmts, namer):
-    """Small integer powers as products: `t ** 2` costs about 3.5x `t * t`."""
+def reduce_strength(stmts, namer, unseen=(), floats=()):
+    """Small integer powers as products: `t ** 2` costs about 3.5x `t * t`.  Not in the user's
+    statements, but for `t ** 2` of a float t whose value (in `unseen`) only derivative code reads:
+    a gradient may change in its last bit, as where `tidy` reassociates."""
     out = []
     for stmt in stmts:
         for block in ir.blocks(stmt):
-            block[:] = reduce_strength(block, namer)
+            block[:] = reduce_strength(block, namer, unseen, floats)
         if isinstance(stmt, ast.Assign):
             func, args = ir.operation(stmt.value)
             n = _integer_exponent(args[1]) if func in (operator.pow, math.pow) and len(args) == 2 else None
             # not in the user's statements: pow rounds differently from x*x*x, raises OverflowError,
             # and x ** 2.0 is a float for an int x (a float array for an int array)
-            if n is not None and n != 1 and not ir.is_exact(stmt):
+            if n is not None and n != 1 and (not ir.is_exact(stmt) or (
+                    n == 2 and ir.target(stmt) in unseen and isinstance(args[0], ast.Name) and args[0].id in floats)):
                 _changed()
                 base = args[0]
                 if n == 0:
@@ -543,6 +546,18 @@ def reduce_strength(stmts, namer):
                     stmt.value = ast.BinOp(left=ir.name(square), op=ast.Mult(), right=other)
         out.append(stmt)
     return out
+
+
+def _unseen(stmts):
+    """The user's values that only derivative code reads: no statement of f, test, loop header,
+    tape or return reads them (so neither f's value nor its control flow depends on their bits)."""
+    seen = {n for s in ir.walk(stmts) if not isinstance(s, ast.Assign) for n in ir.names_used(s)}
+    exact = [s for s in ir.assignments(stmts) if ir.is_exact(s)]
+    while True:  # what a seen value of f is computed from is seen too
+        more = {n for s in exact if ir.target(s) in seen for n in ir.names_used(s.value)} - seen
+        if not more:
+            return {ir.target(s) for s in exact} - seen
+        seen |= more
 
 
 def _tape_call(stmt, method):
@@ -599,7 +614,9 @@ def optimize(stmts, namer, floats=(), max_rounds=20, arrays=False, kinds=None):
         stmts = prune_branches(stmts)
         stmts = eliminate_common_subexpressions(stmts, merged)
         stmts = propagate_copies(stmts, _merged=merged, _top=True)
-        stmts = reduce_strength(stmts, namer)
+        floating = float_names(stmts, floats, merged) | {
+            n for n, k in (kinds or {}).items() if isinstance(k, Array) and k.dtype in "efdg"}
+        stmts = reduce_strength(stmts, namer, _unseen(stmts), floating)
         stmts = eliminate_dead_code(stmts)
         stmts = drop_unread_tapes(stmts)
         if CHANGES[0] == before:
