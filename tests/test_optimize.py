@@ -1,7 +1,9 @@
 """optimize: each pass alone on a small body, then the whole pipeline by operation counts."""
 
 import ast
+import math
 
+import numpy as np
 import pytest
 
 import transpile as tp
@@ -149,3 +151,151 @@ def test_the_users_own_statements_keep_x_minus_x():
     assert show(opt.simplify(code, floats={"x"})) == ["b = x - x", "c = x / x", "return b"]
     assert show(opt.simplify(body("b = x - x\nc = x / x\nreturn b"), floats={"x"})) == [
         "b = 0.0", "c = 1.0", "return b"]
+
+
+# The user's own statements keep their value bit for bit (README): each function below was once
+# rewritten by a real-number identity that changes a value of some kind (a zero's or a NaN's
+# sign, an infinity, an int, a bool, a NumPy fixed-width number).
+I8, F32, U8 = np.int8(100), np.float32(0.1), np.uint8(250)
+
+
+def zero_minus(x, y):
+    return math.atan2(0.0 - y, x)  # -(0.0) is -0.0: atan2 flips by 2 pi
+
+
+def plus_zero(x, y):
+    return math.copysign(1.0, y + 0.0) * x  # -0.0 + 0.0 is 0.0
+
+
+def zero_times(x, y):
+    return math.copysign(1.0, 0.0 * y) * x + 0.0 * y  # -0.0 for a negative y, nan for inf
+
+
+def times_minus_one(x, y):
+    return math.copysign(1.0, y * -1.0) * x  # nan * -1.0 keeps the NaN's sign bit, -nan flips it
+
+
+def moved_signs(x, y):
+    t = -y
+    return math.copysign(1.0, x + t) + math.copysign(1.0, -x * -y) + x * (2.0 * t)
+
+
+def commuted(x, y):
+    return math.copysign(3.0, x + y) + math.copysign(1.0, y + x)  # two NaNs: the first one's sign
+
+
+def squares(x, y):
+    return x * y ** 2.0 + y ** 2 + x ** -1.0 + x ** 0.0  # pow rounds (and overflows) unlike products
+
+
+def int_zero(x, n):
+    return [x, 2.0 * x][0 * n] + x * (n - n) + x ** (n ** 2)  # ints stay ints (an index)
+
+
+def numpy_constants(x, y):
+    return x * (I8 + I8) + y * F32 + x * (0 - U8) + y * (np.int8(-100) - np.int8(100))
+
+
+EXACT_SCALAR = [zero_minus, plus_zero, zero_times, times_minus_one, moved_signs, commuted, squares, numpy_constants]
+SPECIAL = [0.0, -0.0, 1.5, -2.5, math.inf, -math.inf, math.nan, -math.nan, 1e200, 1.0000000000000002, 0.1]
+
+
+def _bits(value):
+    """A value's type and every bit (the sign of a zero or of a NaN too)."""
+    if isinstance(value, tuple):
+        return tuple(_bits(v) for v in value)
+    return type(value).__name__, np.asarray(value).dtype.str, np.asarray(value).tobytes()
+
+
+def _outcome(f, *args):
+    try:
+        return _bits(f(*args))
+    except ArithmeticError as error:
+        return type(error).__name__
+
+
+@pytest.mark.parametrize("func", EXACT_SCALAR, ids=lambda f: f.__name__)
+def test_the_value_is_bit_for_bit_the_users(func):
+    import warnings
+
+    forms = [lambda *a: tp.value_and_grad(func, wrt=(0, 1))(*a)[0],
+             lambda *a: tp.value_and_grad(func, wrt=(0, 1), mode="forward")(*a)[0],
+             lambda *a: tp.jvp(func, a, (1.0, 1.0))[0],
+             lambda *a: tp.vjp(func, *a)[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (NumPy's overflow warnings)
+        compared = 0
+        for x in SPECIAL:
+            for y in SPECIAL:
+                expected = _outcome(func, x, y)
+                for form in forms:
+                    got = _outcome(form, x, y)
+                    if isinstance(got, str) and not isinstance(expected, str):
+                        continue  # (a derivative that divides by zero there: not the value's concern)
+                    assert got == expected, (x, y)
+                    compared += 1
+        assert compared > len(SPECIAL) ** 2
+
+
+@pytest.mark.parametrize("func", [f for f in EXACT_SCALAR if f is not numpy_constants] + [int_zero],
+                         ids=lambda f: f.__name__)
+def test_gradients_stay_right_where_the_users_statements_stay(func):
+    import warnings
+
+    from .helpers import assert_close, numeric_gradient
+
+    args, wrt = ((1.3, 3), (0,)) if func is int_zero else ((1.3, 0.7), (0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = numeric_gradient(func, args, wrt)
+        for mode in ("reverse", "forward"):
+            assert_close(tp.grad(func, wrt=wrt, mode=mode)(*args), tuple(expected))
+        h = 1e-4
+        second = (func(args[0] + h, *args[1:]) - 2 * func(*args) + func(args[0] - h, *args[1:])) / h ** 2
+        assert tp.hessian(func, wrt=0)(*args) == pytest.approx(second, rel=1e-3, abs=1e-5)
+        if func is not int_zero:  # (reverse over a gradient with a list is refused)
+            assert tp.grad(tp.grad(func, wrt=0), wrt=0)(*args) == pytest.approx(second, rel=1e-3, abs=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (int8 arithmetic wraps, as in f)
+def test_numpy_constants_keep_their_type_in_gradients_too():
+    # x * int8(-56) + x * uint8(6) + y * float32(0.1) + y * int8(56): the wrapped values
+    expected = (-50.0, 56.0 + float(F32))
+    for mode in ("reverse", "forward"):
+        assert tp.grad(numpy_constants, wrt=(0, 1), mode=mode)(1.3, 0.7) == expected
+
+
+def test_int_arguments_stay_ints_in_the_users_statements():
+    assert _outcome(lambda x, n: tp.value_and_grad(int_zero)(x, n)[0], 1.5, 7) == _outcome(int_zero, 1.5, 7)
+    assert _outcome(lambda x, n: tp.jvp(int_zero, (x, n), (1.0, None))[0], 1.5, 7) == _outcome(int_zero, 1.5, 7)
+
+
+def bools_and_ints(x, m, k):
+    a = m + m  # logical or on bools, not 2
+    b = k ** 2.0  # a float array for ints
+    c = 0 * k  # an int array
+    d = m * 1  # an int array
+    return np.sum(x * a) + np.sum(x * b) + x[c[0]] * np.sum(d) + np.sum(x * (0.0 - x) * (x + 0.0))
+
+
+def numpy_constant_arrays(x):
+    return np.sum(x * F32) + np.sum(x * (I8 + I8)) + x[np.int64(1)] * (U8 + U8)
+
+
+@pytest.mark.parametrize("func, args", [
+    (bools_and_ints, (np.array([0.0, -0.0, 1.5, np.inf]), np.array([True, False, True, True]), np.arange(4))),
+    (bools_and_ints, (np.array([-0.0, -2.0, np.nan]), np.array([False, False, True]), np.array([2, 0, 1]))),
+    (bools_and_ints, (np.array([0.5, -2.0, 1.25]), np.array([False, True, True]), np.array([2, 0, 1]))),
+    (numpy_constant_arrays, (np.array([0.5, -1.5, 2.0]),)),
+    (numpy_constant_arrays, (np.array([0.5, -1.5, 2.0], dtype=np.float32),))], ids=list("abcde"))
+def test_the_value_of_numpy_code_is_bit_for_bit_the_users(func, args):
+    import warnings
+
+    from .helpers import array_difference
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, gradient = tp.value_and_grad(func)(*args)
+        assert _bits(value) == _outcome(func, *args)
+        if np.all(np.isfinite(args[0])) and args[0].dtype == float:
+            np.testing.assert_allclose(gradient, array_difference(func, args, 0), rtol=1e-5, atol=1e-7)

@@ -30,7 +30,7 @@ class Arrays:
     def kind(self, atom):
         if isinstance(atom, ast.Name):
             return self.kinds.get(atom.id)
-        return SCALAR if isinstance(atom.value, (int, float)) else OTHER
+        return SCALAR if isinstance(atom.value, (int, float, numpy_rules.np.number)) else OTHER
 
     def renamed(self, mapping):
         """Kinds for the fresh names of a replayed loop body."""

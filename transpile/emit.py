@@ -308,7 +308,9 @@ def stmt_target(stmt):
 def imports_used(stmts):
     """The import lines generated code needs: `math` for `math.sin(x)`, `transpile.runtime`
     helpers for code that differentiates lists, tuples or dicts."""
-    names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)}
+    names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)} | {
+        "np" for stmt in stmts for node in ast.walk(stmt)
+        if isinstance(node, ast.Constant) and isinstance(node.value, _np.generic)}  # (written `np.int8(1)`)
     modules = names & {"math", "np"}  # (read only as `math.sin`, `np.exp`: no variable has these names)
     lines = [{"math": "import math", "np": "import numpy as np"}[m] for m in sorted(modules)]
     for module in (runtime, array_runtime):
@@ -569,6 +571,9 @@ class _Spelling(ast.NodeTransformer):
 
     def visit_Constant(self, node):
         value = node.value
+        if isinstance(value, _np.generic):  # a NumPy constant keeps its type (parse: `_fixed_width`)
+            return ast.Call(func=ast.parse(f"np.{type(value).__name__}", mode="eval").body,
+                            args=[ast.Constant(value=value.item())], keywords=[])
         if type(value) in (int, float) and (value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
             return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
         return node

@@ -98,8 +98,9 @@ def _number(atom, floats, arrays, kinds):
 def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
     """An equivalent, cheaper right-hand side for func(*args), or None.  With `arrays`, never
     `0 * x -> 0.0` unless `kinds` show that x is a number: an array's result keeps its shape.
-    Not in `exact` statements (the user's function): `x - x -> 0.0`, `x / x -> 1.0`, which
-    would change an int's type or an infinity's nan."""
+    In `exact` statements (the user's function) only `_exact_simplified`'s rewrites."""
+    if exact:
+        return _exact_simplified(func, args, floats)
     kinds = kinds or {}
     if func is operator.add:
         x, y = args
@@ -115,14 +116,14 @@ def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
             return x
         if _is(x, 0):
             return ast.UnaryOp(op=ast.USub(), operand=y)
-        if _same(x, y) and _number(x, floats, arrays, kinds) and not exact:
+        if _same(x, y) and _number(x, floats, arrays, kinds):
             return ir.const(0.0)  # (derivative code: numbers there are floats)
     elif func is operator.mul:
         x, y = args
         for a, b in ((x, y), (y, x)):
             if _is(a, 1) and _keeps_type(b, floats, a):
                 return b
-            if _is(a, 0) and (not arrays or (_number(b, floats, arrays, kinds) and not exact)):
+            if _is(a, 0) and (not arrays or _number(b, floats, arrays, kinds)):
                 return ir.const(0.0)
             if _is(a, -1) and _keeps_type(b, floats, a):
                 return ast.UnaryOp(op=ast.USub(), operand=b)
@@ -132,7 +133,7 @@ def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
             return x
         if _is(x, 0) and _const_value(y) != 0 and not arrays:
             return ir.const(0.0)
-        if _same(x, y) and _number(x, floats, arrays, kinds) and not exact:
+        if _same(x, y) and _number(x, floats, arrays, kinds):
             return ir.const(1.0)  # (x assumed nonzero, as in x * (1/x) -> 1)
     elif func is operator.pow:
         if _is(args[1], 1):
@@ -140,6 +141,42 @@ def _simplified(func, args, floats, arrays=False, kinds=None, exact=False):
     elif func in (np.sum, np.mean) and _whole(args) and _number(args[0], floats, arrays, kinds or {}):
         return args[0]  # the sum of one number
     return None
+
+
+def _exact_simplified(func, args, floats):
+    """The rewrites of the user's own statements: only those that give the same bits for every
+    float (both zeros, infinities, NaNs and their sign bit), applied only where the operand is
+    certainly a (real) float, since an int, a bool or a NumPy bool array would change type or
+    value (`True * 1` is 1, `m + m` on bools is `m | m`).  So `x + -0.0`, `x - 0.0`, `x * 1`,
+    `x / 1` are x and `x + x` is `2.0 * x`; but not `x + 0.0` (-0.0 + 0.0 is 0.0), `0.0 - x`
+    (not -x at 0.0), `0.0 * x` (inf, nan, -x), `x * -1` (NaN's sign), `x ** 1` (pow rounds)."""
+    def floating(atom):
+        return isinstance(atom, ast.Name) and atom.id in floats
+
+    if func in (operator.add, operator.sub, operator.mul, operator.truediv):
+        x, y = args
+        if func is operator.add and _same(x, y) and floating(x):
+            return ast.BinOp(left=ir.const(2.0), op=ast.Mult(), right=x)
+        neutral = {operator.add: _negative_zero, operator.sub: _positive_zero,
+                   operator.mul: _one, operator.truediv: _one}[func]
+        for keep, other in ((x, y), (y, x)) if func in ir.COMMUTATIVE else ((x, y),):
+            if neutral(other) and floating(keep):
+                return keep
+    return None
+
+
+def _negative_zero(atom):
+    v = _const_value(atom)
+    return v == 0 and math.copysign(1.0, v) < 0
+
+
+def _positive_zero(atom):
+    v = _const_value(atom)
+    return v == 0 and math.copysign(1.0, v) > 0
+
+
+def _one(atom):
+    return _const_value(atom) == 1
 
 
 def _same(x, y):
@@ -157,13 +194,16 @@ def _floated(func, args, floats):
     return None
 
 
-def _through_definitions(func, args, defined, exact, number=lambda atom: False, kinds=None, sums=None, uses=None):
+def _through_definitions(func, args, defined, exact, number=lambda atom: False, kinds=None, sums=None, uses=None,
+                         floating=lambda atom: False):
     """Rewrites that look one definition back: negations, reciprocals, constant factors; and,
     for numbers (`number(atom)`), `a * (b / a) -> b`.  With `kinds` (array code), the zero of
     an array drops out of a sum whose shape it does not change, and `np.sum(a * c)` for a
     number `c` reuses a sum of `a` already computed (`sums`: array name -> name of its sum).
 
-    With `exact`, only those that keep every bit of the result (sign moves).
+    With `exact` (the user's statements), only `--x -> x` for a float x (`floating(atom)`): moving
+    a sign changes a NaN's sign bit (`x + -y` is not `x - y` at y = nan), and ints and bools
+    change type (`--True` is 1).
     """
 
     def operand(atom, op):
@@ -171,7 +211,11 @@ def _through_definitions(func, args, defined, exact, number=lambda atom: False, 
             return defined[atom.id][1]
         return None
 
-    if not exact and kinds is not None:
+    if exact:
+        inner = operand(args[0], operator.neg) if func is operator.neg else None
+        return _copy_atom(inner[0]) if inner and floating(inner[0]) else None
+
+    if kinds is not None:
         rewritten = _through_array_definitions(func, args, operand, number, kinds, sums, uses)
         if rewritten is not None:
             return rewritten
@@ -191,11 +235,11 @@ def _through_definitions(func, args, defined, exact, number=lambda atom: False, 
     elif func is operator.mul:
         for a, b in (args, args[::-1]):
             quotient = operand(b, operator.truediv)
-            if quotient and _same(quotient[1], a) and number(a) and not exact:
+            if quotient and _same(quotient[1], a) and number(a):
                 return _copy_atom(quotient[0])
         for a, b in (args, args[::-1]):
             reciprocal = operand(b, operator.truediv)
-            if reciprocal and _is(reciprocal[0], 1) and not exact:
+            if reciprocal and _is(reciprocal[0], 1):
                 return ir.build(operator.truediv, [a, _copy_atom(reciprocal[1])])
         negated = [operand(a, operator.neg) for a in args]
         if all(negated):
@@ -207,7 +251,7 @@ def _through_definitions(func, args, defined, exact, number=lambda atom: False, 
             if operand(b, operator.neg):
                 return ir.build(operator.mul, [ir.const(-c), _copy_atom(operand(b, operator.neg)[0])])
             product = operand(b, operator.mul)
-            if product and not exact:
+            if product:
                 for p, q in (product, product[::-1]):
                     folded = c * _const_value(p) if _const_value(p) is not None else None
                     if folded is not None and math.isfinite(folded) and folded != 0:
@@ -268,6 +312,10 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
     (-x) * (-y), c * -x, c1 * (c2 * x), and int constants made floats next to floats."""
     merged = ir.merged_names(stmts) if merged is None else merged
     floats = float_names(stmts, floats, merged)
+    # The user's statements are rewritten only where a value is certainly a real float: in scalar
+    # code (its parameters are floats); in array code a parameter may be complex, and the kinds
+    # of derived values do not tell a comparison's bools from floats.
+    reals = set() if arrays else set(floats)
     if kinds:  # (`1.0 * z` keeps a float array's dtype)
         floats |= {n for n, k in kinds.items() if isinstance(k, Array) and k.ndim >= 0 and k.dtype in "efdgFDG"}
     defined = {}  # name -> (func, args) of its simplified definition (single-assigned names only)
@@ -278,11 +326,15 @@ def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):
     def number(atom):
         return _number(atom, floats, arrays, kinds or {})
 
+    def floating(atom):
+        return isinstance(atom, ast.Name) and atom.id in reals
+
     for stmt in _assignments(stmts):
         func, args = ir.operation(stmt.value)
+        exact = ir.is_exact(stmt)
         for _ in range(4):
-            better = (_simplified(func, args, floats, arrays, kinds, ir.is_exact(stmt))
-                      or _through_definitions(func, args, defined, ir.is_exact(stmt), number, kinds, sums, uses)
+            better = (_simplified(func, args, reals if exact else floats, arrays, kinds, exact)
+                      or _through_definitions(func, args, defined, exact, number, kinds, sums, uses, floating)
                       or _floated(func, args, floats))
             if better is None:
                 break
@@ -388,13 +440,24 @@ def _cse(stmts, first, renamed, merged):
         if not isinstance(stmt, ast.Assign) or ir.is_atom(stmt.value) or not (ir.is_pure(stmt) or _reads_only(stmt)) \
                 or any(n in merged for n in ir.names_used(stmt.value) + [ir.target(stmt)]):  # a value that changes
             continue  # (a loop's, a list's)
-        key = ir.key(stmt.value)
-        if key in first:
-            renamed[ir.target(stmt)] = ir.name(first[key])
-            stmt.value = ir.name(first[key])
+        key, ordered = ir.key(stmt.value), _ordered_key(stmt.value)
+        found = first.get(ordered if ir.is_exact(stmt) else key)
+        if found is not None:
+            renamed[ir.target(stmt)] = ir.name(found)
+            stmt.value = ir.name(found)
             _changed()
         else:
-            first[key] = ir.target(stmt)
+            first.setdefault(key, ir.target(stmt))
+            first.setdefault(ordered, ir.target(stmt))
+
+
+def _ordered_key(rhs):
+    """`ir.key`, but `y + x` is not `x + y`: the user's statements reuse only the same operation
+    on operands in the same order (with two NaNs, `x + y` is the first one, sign bit included)."""
+    func, args = ir.operation(rhs)
+    if func in ir.COMMUTATIVE and all(ir.is_atom(a) for a in args) and not getattr(rhs, "keywords", None):
+        return ("ordered", id(func), tuple(ir.atom_key(a) for a in args))
+    return ir.key(rhs)
 
 
 def eliminate_dead_code(stmts, live=None):
@@ -452,16 +515,21 @@ def _integer_exponent(node):
     return None
 
 
-def reduce_strength(stmts, namer):
-    """Small integer powers as products: `t ** 2` costs about 3.5x `t * t`."""
+def reduce_strength(stmts, namer, unseen=(), floats=()):
+    """Small integer powers as products: `t ** 2` costs about 3.5x `t * t`.  Not in the user's
+    statements, but for `t ** 2` of a float t whose value (in `unseen`) only derivative code reads:
+    a gradient may change in its last bit, as where `tidy` reassociates."""
     out = []
     for stmt in stmts:
         for block in ir.blocks(stmt):
-            block[:] = reduce_strength(block, namer)
+            block[:] = reduce_strength(block, namer, unseen, floats)
         if isinstance(stmt, ast.Assign):
             func, args = ir.operation(stmt.value)
             n = _integer_exponent(args[1]) if func in (operator.pow, math.pow) and len(args) == 2 else None
-            if n is not None and n != 1 and not (ir.is_exact(stmt) and n > 2):  # pow rounds once, x*x*x twice
+            # not in the user's statements: pow rounds differently from x*x*x, raises OverflowError,
+            # and x ** 2.0 is a float for an int x (a float array for an int array)
+            if n is not None and n != 1 and (not ir.is_exact(stmt) or (
+                    n == 2 and ir.target(stmt) in unseen and isinstance(args[0], ast.Name) and args[0].id in floats)):
                 _changed()
                 base = args[0]
                 if n == 0:
@@ -478,6 +546,18 @@ def reduce_strength(stmts, namer):
                     stmt.value = ast.BinOp(left=ir.name(square), op=ast.Mult(), right=other)
         out.append(stmt)
     return out
+
+
+def _unseen(stmts):
+    """The user's values that only derivative code reads: no statement of f, test, loop header,
+    tape or return reads them (so neither f's value nor its control flow depends on their bits)."""
+    seen = {n for s in ir.walk(stmts) if not isinstance(s, ast.Assign) for n in ir.names_used(s)}
+    exact = [s for s in ir.assignments(stmts) if ir.is_exact(s)]
+    while True:  # what a seen value of f is computed from is seen too
+        more = {n for s in exact if ir.target(s) in seen for n in ir.names_used(s.value)} - seen
+        if not more:
+            return {ir.target(s) for s in exact} - seen
+        seen |= more
 
 
 def _tape_call(stmt, method):
@@ -534,7 +614,9 @@ def optimize(stmts, namer, floats=(), max_rounds=20, arrays=False, kinds=None):
         stmts = prune_branches(stmts)
         stmts = eliminate_common_subexpressions(stmts, merged)
         stmts = propagate_copies(stmts, _merged=merged, _top=True)
-        stmts = reduce_strength(stmts, namer)
+        floating = float_names(stmts, floats, merged) | {
+            n for n, k in (kinds or {}).items() if isinstance(k, Array) and k.dtype in "efdg"}
+        stmts = reduce_strength(stmts, namer, _unseen(stmts), floating)
         stmts = eliminate_dead_code(stmts)
         stmts = drop_unread_tapes(stmts)
         if CHANGES[0] == before:

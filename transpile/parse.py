@@ -19,6 +19,8 @@ import numbers
 import types
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import rules
 from .numpy_rules import ATTRIBUTES, METHODS
 from .errors import (NoRuleError, SourceUnavailableError, UnknownNameError,
@@ -380,7 +382,9 @@ class _Resolver(ast.NodeTransformer):
         display = ast.unparse(node)
         if value is None:  # np.newaxis
             return ast.copy_location(ast.Constant(value=None), node)
-        if isinstance(value, numbers.Real):  # NumPy scalars, Fractions, IntEnums: as plain Python numbers
+        if isinstance(value, numbers.Real) and self._fixed_width(node, value):  # kept: its arithmetic wraps or rounds
+            return ast.copy_location(ast.Constant(value=value), node)  # (written `np.int8(100)`)
+        if isinstance(value, numbers.Real):  # np.float64, Fractions, IntEnums: as plain Python numbers
             plain = value if isinstance(value, bool) else int(value) if isinstance(value, numbers.Integral) \
                 else float(value)
             return ast.copy_location(ast.Constant(value=plain), node)
@@ -399,6 +403,16 @@ class _Resolver(ast.NodeTransformer):
                                     UnknownNameError)
         raise self.parsed.error(node, f"'{display}' is {_describe(value)}; only numbers and "
                                       "differentiable functions can be used.", UnknownNameError)
+
+    def _fixed_width(self, node, value):
+        """Whether `value` is a NumPy scalar that is not a float64: `np.int8(100) + np.int8(100)` wraps
+        and float32 products round to float32, so it stays a NumPy scalar in the generated code."""
+        if not isinstance(value, np.generic) or type(value) is np.float64:
+            return False
+        if type(value).__name__ not in vars(np) or value.dtype.kind not in "iuf" or value.dtype.itemsize > 8:
+            raise self.parsed.error(node, f"constant {value!r} ({type(value).__name__}) cannot be written in "
+                                          "the generated code; convert it (float(...), int(...)).")
+        return True
 
     def _callee(self, node, func):
         """Parse a called user function (to be inlined); returns its placeholder name."""
@@ -446,6 +460,10 @@ class _Resolver(ast.NodeTransformer):
         value = self._chain(node.func)
         if value is None:
             raise self.parsed.error(node.func, f"'{ast.unparse(node.func)}' is a local variable, not a function.")
+        constant = _numpy_constant(value, node)
+        if constant is not None:  # `np.int8(100)`: a constant of its type (a float64 as a float)
+            return ast.copy_location(ast.Constant(value=constant if self._fixed_width(node, constant)
+                                                  else float(constant)), node)
         node.func = self._replace(node.func, value, called=True)
         node.args = [self.visit(a) for a in node.args]
         for keyword in node.keywords:
@@ -473,6 +491,22 @@ class _Resolver(ast.NodeTransformer):
         if not isinstance(node.ctx, ast.Load) or node.id in self.locals:
             return node
         return self._replace(node, self._lookup(node), called=False)
+
+
+def _numpy_constant(func, call):
+    """The value of `call` if it makes a NumPy scalar of a number literal (`np.int8(-100)`), else None."""
+    if not (isinstance(func, type) and issubclass(func, np.number)) or call.keywords or len(call.args) != 1:
+        return None
+    arg = call.args[0]
+    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub) and isinstance(arg.operand, ast.Constant):
+        number = arg.operand.value
+        number = -number if type(number) in (int, float) else None
+    else:
+        number = arg.value if isinstance(arg, ast.Constant) else None
+    try:
+        return func(number) if type(number) in (int, float) else None
+    except (OverflowError, ValueError):  # (np.int8(1000): left to the call, which raises the same)
+        return None
 
 
 def _transparent_wrapper(value):

@@ -87,7 +87,7 @@ def infer(stmts, kinds, rules_kind):
     def kind(atom):
         if isinstance(atom, ast.Name):
             return known.get(atom.id)
-        return SCALAR if isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool) else OTHER
+        return SCALAR if isinstance(atom.value, (int, float, np.number)) and not isinstance(atom.value, bool) else OTHER
 
     for _ in range(3):  # loops feed values back: a few rounds reach the fixed point
         before = dict(known)
