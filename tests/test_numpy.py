@@ -60,7 +60,7 @@ def test_jvp_and_vjp_agree_with_differences_along_a_direction(case):
     assert sum(float(np.sum(a * d)) for a, d in zip(adjoints, directions)) == pytest.approx(derivative, rel=1e-9)
 
 
-ELEMENTWISE_TWINS = {**numpy_rules.MATH_TWINS, np.power: math.pow, np.abs: abs, np.absolute: abs}
+ELEMENTWISE_TWINS = {**numpy_rules.MATH_TWINS, np.power: math.pow, np.abs: abs, np.absolute: abs, np.float64: float}
 
 
 @pytest.mark.parametrize("func", sorted(ELEMENTWISE_TWINS, key=lambda f: f.__name__), ids=lambda f: f.__name__)

@@ -10,6 +10,7 @@ and are linear or have a tangent template.
 import ast
 import copy
 import math
+from dataclasses import replace
 
 from . import ir, numpy_rules, rules
 from .partials import substitute
@@ -81,13 +82,18 @@ class Arrays:
         return found
 
     def tangent(self, stmt, known):
-        """The tangent of an array operation or read from the tangents `known` (name -> atom), or None."""
+        """The tangent of an array operation or read from the tangents `known` (name -> atom), or None.
+        Raises ValueError for an operation the argument kinds leave without a derivative."""
         value = stmt.value
         if isinstance(value, ast.Subscript):
             base = value.value.id
             return ast.Subscript(value=known[base], slice=value.slice, ctx=ast.Load()) if base in known else None
         func, args = ir.operation(value)
         rule = rules.rule_for(func, len(args))
+        by_kind = numpy_rules.TANGENTS_BY_KIND.get(func)
+        text = by_kind([self.kind(a) for a in args]) if by_kind else None
+        if text is not None:
+            rule = replace(rule, tangent=rules._template(text, rule.params + tuple("d_" + p for p in rule.params)))
         if rule.tangent is not None:
             if not any(isinstance(a, ast.Name) and a.id in known for a in args):
                 return None
