@@ -90,6 +90,8 @@ def _reduced(kinds, args):
         return None
     if x == SOME_ARRAY:
         return SCALAR if axis is None and not keepdims else SOME_ARRAY
+    if x.ndim == 0:  # (NumPy reduces a 0-d array over axis 0 or -1 to a number)
+        return x if keepdims else SCALAR
     if keepdims:
         axes = range(x.ndim) if axis is None else [axis % x.ndim]
         return Array(x.ndim, x.ones | frozenset(axes), x.dtype)
@@ -203,8 +205,11 @@ partials(array_runtime.inverse_or_zero, "s", "-(out * out)")
 
 def _cumulative(kinds, args):
     x = kinds[0]
-    if _constant(args[1]) is None:  # over the flattened array
-        return Array(1, frozenset(), x.dtype) if isinstance(x, Array) else Array(1) if x == SCALAR else None
+    if _constant(args[1]) is None or x == SCALAR or x == Array(0, dtype=getattr(x, "dtype", "d")):
+        # over the flattened array (a number's: along any axis, a vector of one, whose axis has length 1)
+        ones = frozenset() if _constant(args[1]) is None and x != SCALAR and getattr(x, "ndim", 1) != 0 \
+            else frozenset({0})
+        return Array(1, ones, x.dtype) if isinstance(x, Array) else Array(1, ones) if x == SCALAR else None
     return x if isinstance(x, Array) else None
 
 
@@ -289,6 +294,17 @@ for _func in (np.linspace, np.geomspace, np.logspace):
 for _name in ("array", "stack", "concatenate", "moveaxis", "split"):
     _spell(getattr(np, _name), f"np.{_name}")
 array_rule(np.array, "x", ("list(dout)",), linear=(0,), kind=_unknown)
+
+
+def _array_adjoints(kinds):
+    """The adjoint of np.array(x) (or np.asarray) mirrors x: a list for a list or tuple, an array for an array or
+    a number, asked at run time where x's kind was not known."""
+    x = kinds[0]
+    return ("dout",) if isinstance(x, Array) or x == SCALAR else ("list(dout)",) if x == OTHER else \
+        ("as_mirror(dout, x)",)
+
+
+ADJOINTS_BY_KIND[np.array] = _array_adjoints
 array_rule(np.stack, "x, axis", ("list(np.moveaxis(dout, axis, 0))", None), linear=(0,), kind=_unknown)
 array_rule(np.concatenate, "x, axis", ("split_like(dout, x, axis)", None), linear=(0,), kind=_unknown)
 
@@ -333,6 +349,8 @@ _spell(np.full_like, "np.full_like")
 _spell(np.asarray, "np.asarray")
 array_rule(np.asarray, "x", ("dout",), linear=(0,), kind=lambda kinds, args: kinds[0] if isinstance(kinds[0], Array)
            else Array(0))
+ADJOINTS_BY_KIND[np.asarray] = _array_adjoints
+array_rule(array_runtime.as_mirror, "dout, x", ("np.array(dout)", None), linear=(0,), kind=_unknown, constant=("x",))
 array_rule(np.full_like, "x, value", (None, "np.sum(dout)"), linear=(1,), kind=lambda kinds, args: kinds[0],
            constant=("x",))
 
