@@ -49,6 +49,8 @@ class Arrays:
         """The array-operation rule of `stmt` (a reduction, `@`, ...), or None (elementwise, or none)."""
         func, args = ir.operation(stmt.value)
         rule = rules.rule_for(func, len(args)) if func is not None else None
+        if ir.converted(stmt.value) and not isinstance(self.kind(args[0]), Array) and self.kind(args[0]) is not None:
+            return None  # list(xs) of a structure: a copy (`ir.converted`), not rows of an array
         return rule if rule is not None and rule.adjoints is not None else None
 
     def indexed(self, stmt):

@@ -106,6 +106,9 @@ class _Sweep:
                 rhs = ast.Call(func=value.func, args=args, keywords=[])
             else:
                 rhs = None
+        elif ir.converted(value):  # a tangent of its own (a list for a tuple: a mirror), of the same elements
+            rhs = ast.Call(func=ir.name("dict" if value.func.id == "dict" else "list"),
+                           args=[known[ir.converted(value)]], keywords=[]) if ir.converted(value) in known else None
         elif isinstance(value, ast.Call):
             rhs = ast.Call(func=value.func, args=[known[value.args[0].id]], keywords=[]) \
                 if value.args[0].id in known else None

@@ -71,6 +71,9 @@ def structured_names(stmts):
                 structured.update((target, value.value.id))
             elif isinstance(value, ast.Name):
                 copies.append((target, value.id))
+            elif ir.converted(value):  # list(xs), tuple(xs), dict(d) (or list(a) of an array: not a structure)
+                structured.add(target)
+                copies.append((target, ir.converted(value)))
             elif isinstance(value, ast.Call) and ir.callee(value) in (sum, len):
                 structured.update(ir.names_used(value))
             elif ir.operation(value)[0] is not None:  # arithmetic: its operands are numbers (or arrays)

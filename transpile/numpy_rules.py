@@ -377,6 +377,7 @@ ADJOINTS_BY_KIND[np.full_like] = _fill_adjoints
 # func -> (kinds -> a tangent template for those kinds, or None for the rule's; ValueError where none is right)
 TANGENTS_BY_KIND = {np.full_like: lambda kinds: None if _fill_known(kinds) else f"np.full_like(x, d_value) * {_FILLED}"}
 array_rule(list, "x", ("np.array(dout)",), linear=(0,), kind=lambda kinds, args: OTHER)
+array_rule(tuple, "x", ("np.array(dout)",), linear=(0,), kind=lambda kinds, args: OTHER)  # (of an array: its rows)
 _spell(np.broadcast_to, "np.broadcast_to")
 array_rule(np.broadcast_to, "x, shape", ("unbroadcast(dout, x)", None), linear=(0,), kind=_unknown)
 array_rule(array_runtime.expand_to, "dout, x, axis, keepdims",
@@ -450,6 +451,8 @@ def result_kind(func, kinds, args):
         return rule.kind(kinds, args)
     if func is rules.CALLABLES.get("len") or func in (len, int, round, bool, np.size, np.ndim):
         return SCALAR
+    if func in (tuple, dict):  # (list: its rule)
+        return OTHER
     if func is np.shape or func is slice:
         return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`), a slice
     if func is sum:  # of a list, or of an array along its first axis
@@ -466,4 +469,4 @@ def result_kind(func, kinds, args):
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
 NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
-    operator.matmul, list, slice} | {getattr(array_runtime, name) for name in array_runtime.__all__}
+    operator.matmul, list, tuple, slice} | {getattr(array_runtime, name) for name in array_runtime.__all__}

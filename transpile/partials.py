@@ -74,6 +74,8 @@ def structure_operands(rhs):
         return [v.id for v in rhs.values if isinstance(v, ast.Name)]
     if isinstance(rhs, ast.Call) and ir.callee(rhs) is sum:
         return ir.names_used(rhs)
+    if ir.converted(rhs):
+        return [ir.converted(rhs)]
     if ir.popped(rhs):
         return [ir.popped(rhs)]
     if isinstance(rhs, ast.Call) and ir.callee(rhs) in LINEAR_HELPERS:

@@ -66,7 +66,7 @@ for _obj in (abs, min, max, float, int, round, bool, pow):
     SPELLING[_obj] = _obj.__name__
 # Builtins of lists, tuples and dicts: the normalizer rewrites zip, enumerate and dict(...) into
 # loops, element reads and literals; the sweeps differentiate `sum` and know `len` is a count.
-STRUCTURAL = {sum, len, zip, enumerate, dict, range, reversed}
+STRUCTURAL = {sum, len, zip, enumerate, dict, range, reversed, tuple}  # (and list: `numpy_rules`)
 for _obj in STRUCTURAL:
     SPELLING[_obj] = _obj.__name__
 # The helpers generated code calls on adjoints of structures (so it can be differentiated again):

@@ -56,6 +56,8 @@ def as_gradient(mirror, value):
     if isinstance(value, (list, tuple)):
         items = [as_gradient(m, item) for m, item in zip(mirror, value)]
         return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, float) or not isinstance(value, (int, str, type(None))):
+    if isinstance(value, float):  # (a NumPy number where NumPy read the leaf out of an array)
+        return float(mirror)
+    if not isinstance(value, (int, str, type(None))):
         return mirror
     return None
