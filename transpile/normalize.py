@@ -96,7 +96,7 @@ class Builder:
             _escape(self, elements)
             return type(expr)(elts=elements, ctx=ast.Load())
         if isinstance(expr, ast.Dict) and expr.keys == [None]:  # {**d}: a copy, as dict(d)
-            return ast.Call(func=ir.name("dict"), args=[self.atom(expr.values[0], env)], keywords=[])
+            return self.dict_copy(self.atom(expr.values[0], env))
         if isinstance(expr, ast.Dict):
             expr = _last_of_each_key(expr)
             values = [self.atom(v, env) for v in expr.values]
@@ -190,13 +190,19 @@ class Builder:
                 keys, values = list(zipped[0].elts)[:len(zipped[1].elts)], list(zipped[1].elts)[:len(zipped[0].elts)]
             elif not call.keywords and not isinstance(arg, (ast.List, ast.Tuple, ast.Call, ast.Dict, ast.ListComp,
                                                             ast.GeneratorExp)):
-                return ast.Call(func=call.func, args=[self.atom(arg, env)], keywords=[])  # dict(d): a copy
+                return self.dict_copy(self.atom(arg, env))
             else:
                 raise self.parsed.error(call, "dict(...) is supported with keywords, a dict literal, a literal list "
                                               "of (key, value) pairs, zip of two literal lists, or one dict (a copy); "
                                               "write the dict as a literal.")
         return self.rhs(ast.Dict(keys=keys + [ast.Constant(value=k.arg) for k in call.keywords],
                                  values=values + [k.value for k in call.keywords]), env)
+
+    def dict_copy(self, atom):
+        """`dict(d)` of a dict `d`, checked when it runs (a list of pairs would need its keys)."""
+        self.emit(self.namer.fresh("is_dict", temporary=True), ast.Call(func=ir.name("dict_only"), args=[atom],
+                                                                         keywords=[]))
+        return ast.Call(func=ir.name("dict"), args=[atom], keywords=[])
 
     def conversion(self, call, env):
         """`list(...)` and `tuple(...)`: of a literal or a comprehension, the new structure itself (a loop

@@ -76,6 +76,7 @@ LINEAR_HELPERS = {runtime.zeros_like: (), runtime.add_into: (0, 1), runtime.add_
 CHECKS = set()  # calls that check a value and return it: never moved, merged or dropped
 for _obj in LINEAR_HELPERS:
     SPELLING[_obj] = _obj.__name__
+SPELLING[runtime.dict_only] = "dict_only"
 CALLABLES = {spelling: func for func, spelling in SPELLING.items()}  # the inverse
 EXTERNALS = {}  # spelling -> user function with a registered rule; bound into generated modules
 
@@ -263,6 +264,8 @@ for _compare in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq
     nondifferentiable(_compare, 2)
 nondifferentiable(operator.not_, 1)
 nondifferentiable(operator.floordiv, 2)
+nondifferentiable(runtime.dict_only, 1)  # (a check: its value is True)
+CHECKS.add(runtime.dict_only)
 
 # Module constants a function may read (`math.pi`, `from math import e`).
 CONSTANTS = {f"math.{n}": v for n, v in vars(math).items() if isinstance(v, float)}

@@ -6,7 +6,7 @@ tuples so it can be updated in place.  A mirror is owned by one adjoint
 variable at a time, so updating it in place is safe.
 """
 
-__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient"]
+__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient", "dict_only"]
 
 
 def zeros_like(value):
@@ -46,6 +46,17 @@ def add_each(total, term):
     for index in range(len(total)):
         total[index] += term
     return total
+
+
+def dict_only(value):
+    """Check that `dict(value)` (or `{**value}`) copies a dict: the sweeps give the copy's adjoint to
+    `value` as it is, which a list of (key, value) pairs could not take."""
+    if not isinstance(value, dict):
+        from .errors import TranspileError
+
+        raise TranspileError(f"dict(...) of a {type(value).__name__} is not supported (only a copy of a dict); "
+                             "write the dict as a literal or with dict(zip([keys], [values])).")
+    return True
 
 
 def as_gradient(mirror, value):
