@@ -108,7 +108,7 @@ def rule_id(key):
     return f"{spelled}/{arity}"
 
 
-ALL_RULES = sorted((k for k in rules.RULES if k[0] not in NUMPY_FUNCTIONS), key=rule_id)
+ALL_RULES = sorted((k for k in rules.RULES if k[0] not in NUMPY_FUNCTIONS and k[0] not in rules.CHECKS), key=rule_id)
 DIFFERENTIABLE = [k for k in ALL_RULES if rules.RULES[k].differentiable]
 
 

@@ -239,15 +239,15 @@ def _merges_a_dict(params, x):
 
 
 def _pairs_from_a_variable(x):
-    pairs = [("a", x)]
-    return dict(pairs)["a"]
+    pairs = [(0, x)]
+    return dict(pairs)[0]
 
 
 @pytest.mark.parametrize("func", [_merges_a_dict, _pairs_from_a_variable], ids=lambda f: f.__name__)
 def test_dicts_whose_keys_are_not_seen_are_refused_clearly(func):
     """A dict built from a variable with keys added (or from pairs held in a variable) has keys the
     normalizer cannot see, so it cannot send each value's adjoint to its key."""
-    with pytest.raises(tp.TranspileError, match="dict\\(...\\) is supported with"):
+    with pytest.raises(tp.TranspileError, match="dict\\(...\\) (is supported with|of a list is not supported)"):
         tp.grad(func, wrt=len(func.__code__.co_varnames[:func.__code__.co_argcount]) - 1)(
             *(({"w": 0.5}, 0.3) if func is _merges_a_dict else (0.3,)))
 

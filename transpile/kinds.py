@@ -79,7 +79,7 @@ def structured_names(stmts):
             elif ir.operation(value)[0] is not None:  # arithmetic: its operands are numbers (or arrays)
                 func, args = ir.operation(value)
                 rule = rules.rule_for(func, len(args)) if isinstance(value, ast.Call) else None
-                if rule is None or rule.elementwise:  # (np.stack(rows) takes a list)
+                if (rule is None or rule.elementwise) and func not in rules.CHECKS:  # (np.stack(rows) takes a list)
                     numbers.update(a.id for a in args if isinstance(a, ast.Name))
     while True:  # a copy has the kind of what it copies
         size = len(structured)
