@@ -219,6 +219,21 @@ def products_of_rows(x):
     return total
 
 
+def spaces_and_fills(x, y):  # constructors whose values depend on the arguments (once constants: zero gradients)
+    line = np.linspace(x, y, 5) + np.geomspace(x, y, num=5) + np.logspace(x * y, y, 5)
+    filled = np.full(5, x * y) + np.full_like(line, y) + np.arange(x, 9.0)[:5] + np.arange(y, 9.0, x)[:5]
+    return np.sum(line * filled) + np.sum(np.linspace(y, x) ** 2)
+
+
+def numbers_into_arrays(x):  # NumPy functions given a number (each once raised a raw exception)
+    return (np.sum(np.array(x) * x) + np.sum(np.cumsum(x, axis=-1)) * x + np.sum(np.transpose(x) * x)
+            + np.sum(x, axis=0) * np.max(x, axis=-1) + np.float64(x) * np.asarray(x).sum(axis=-1))
+
+
+def transposes_by_none(x):
+    return np.sum(np.transpose(x, None) * np.arange(6.0).reshape(3, 2))
+
+
 CASES = [
     (elementwise, ((3, 4), (3, 4)), (0, 1)),
     (more_elementwise, ((5,),), (0,)),
@@ -259,6 +274,9 @@ CASES = [
     (updates_numbers_in_place, ((3,), None), (0, 1)),
     (permutes_axes, ((2, 3, 4), (3, 2, 4)), (0, 1)),
     (reshapes_then_multiplies, ((6,), (3, 2)), (0, 1)),
+    (spaces_and_fills, (None, None), (0, 1)),
+    (numbers_into_arrays, (None,), (0,)),
+    (transposes_by_none, ((2, 3),), (0,)),
 ]
 
 

@@ -147,6 +147,34 @@ def powers_by_comprehension(x, n):
     return sum(terms) * terms[0]
 
 
+def builds_dicts_from_structures(x, y):  # dict(...) of a dict, pairs or zip once lost the gradient or crashed
+    d = dict({"a": x})
+    e = dict([("a", x), ("b", x)], b=y)  # the later value of a key wins, and only it gets the adjoint
+    z = dict(zip(["p", "q"], [x * y, y]))
+    return d["a"] * e["a"] * e["b"] + z["p"] * z["q"] ** 2
+
+
+def copies_a_dict(params):
+    d = dict(params)
+    e = {**params}
+    return d["w"] * e["b"] ** 2 + e["w"]
+
+
+def converts_sequences(xs, x):  # list((x, x)) once crashed
+    pair = list((x, x))
+    tup = tuple([x, xs[0]])
+    squares = list(v * v for v in xs)
+    thirds = tuple(v / 3.0 for v in xs)
+    copied = list(xs)
+    copied.append(x * pair[1])
+    pairs = list(zip(xs, squares))
+    total = 0.0
+    for i, v in list(enumerate(tuple(xs))):
+        total = total + i * v
+    backwards = list(reversed(xs))
+    return pair[0] * tup[1] + squares[1] * thirds[0] + copied[-1] * pairs[1][1] + total + sum(list(xs)) * backwards[0]
+
+
 CASES = [
     (loss, ({"w": 0.5, "b": 0.1}, [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]), (0,)),
     (loss, ({"w": 0.5, "b": 0.1}, [(1.0, 2.0), (2.0, 3.5), (3.0, 7.0)]), (0, 1)),
@@ -173,4 +201,8 @@ CASES = [
     (returns_the_first_large_term, ([0.5, 1.5, 2.0], 0.9), (0, 1)),
     (returns_the_first_large_term, ([0.5, 0.6], 0.9), (0, 1)),
     (powers_by_comprehension, (0.7, 4), (0,)),
+    (builds_dicts_from_structures, (0.6, 1.1), (0, 1)),
+    (copies_a_dict, ({"w": 0.5, "b": 1.3},), (0,)),
+    (converts_sequences, ((0.5, 1.2, 0.9), 0.7), (0, 1)),
+    (converts_sequences, ([0.5, 1.2], 0.7), (0, 1)),
 ]

@@ -60,7 +60,7 @@ def test_jvp_and_vjp_agree_with_differences_along_a_direction(case):
     assert sum(float(np.sum(a * d)) for a, d in zip(adjoints, directions)) == pytest.approx(derivative, rel=1e-9)
 
 
-ELEMENTWISE_TWINS = {**numpy_rules.MATH_TWINS, np.power: math.pow, np.abs: abs, np.absolute: abs}
+ELEMENTWISE_TWINS = {**numpy_rules.MATH_TWINS, np.power: math.pow, np.abs: abs, np.absolute: abs, np.float64: float}
 
 
 @pytest.mark.parametrize("func", sorted(ELEMENTWISE_TWINS, key=lambda f: f.__name__), ids=lambda f: f.__name__)
@@ -313,3 +313,79 @@ def test_reverse_over_the_gradient_of_an_unknown_rank_product_is_refused():
     _, pullback = tp.vjp(tp.grad(array_functions.reshapes_then_multiplies, wrt=(0, 1)), a, b)
     with pytest.raises(tp.errors.NoRuleError, match="Hessian-vector"):
         pullback((np.ones(6), np.ones((3, 2))))
+
+
+def _concatenates(xs):
+    return np.sum(np.concatenate(xs) ** 2)
+
+
+def _stacks(xs):
+    return np.sum(np.stack(xs, axis=1) ** 3)
+
+
+def _arrays_of(xs):
+    return np.sum(np.array(xs) ** 3)
+
+
+def _sums(xs):
+    return np.sum(xs) * xs[0]
+
+
+@pytest.mark.parametrize("func", [_concatenates, _stacks, _arrays_of, _sums], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("container", [tuple, list])
+def test_a_sequence_passed_whole_to_numpy_gets_a_gradient_of_its_own_type(func, container):
+    """API.md: a tuple for a tuple (np.concatenate once gave a list), a float for each float leaf."""
+    if func in (_concatenates, _stacks):
+        rows = [np.array([0.3, 0.5]), np.array([0.7, 0.2])]
+    else:
+        rows = [0.3, 0.5, 0.8]
+    xs = container(rows)
+    gradient = tp.grad(func)(xs)
+    assert type(gradient) is container and len(gradient) == len(xs)
+    for position, (got, row) in enumerate(zip(gradient, rows)):
+        assert type(got) is type(row)
+        h, moved = 1e-6, []
+        for sign in (1, -1):
+            changed = list(rows)
+            changed[position] = row + sign * h * (np.ones_like(row) if isinstance(row, np.ndarray) else 1.0)
+            moved.append(func(container(changed)))
+        assert np.sum(got) == pytest.approx((moved[0] - moved[1]) / (2 * h), rel=1e-5)
+
+
+def _fills_an_int_array(x, a):
+    return np.sum(np.full_like(np.arange(3), x) * a) + np.sum(np.full_like(a, x) * a)
+
+
+def test_full_like_of_an_int_array_truncates_so_has_no_derivative_in_the_value():
+    x, a = 0.7, np.array([0.3, 0.5, 0.9])
+    assert tp.grad(_fills_an_int_array)(x, a) == pytest.approx(float(np.sum(a)))
+    assert tp.jvp(_fills_an_int_array, (x, a), (1.0, np.zeros(3)))[1] == pytest.approx(float(np.sum(a)))
+
+
+def _counts_from_a_value(x):
+    return np.sum(np.linspace(0.0, 1.0, 3 * x))
+
+
+def test_a_differentiated_value_where_a_rule_has_no_derivative_is_refused():
+    """`num` of linspace is a count: a differentiated value there would have its derivative dropped."""
+    with pytest.raises(tp.errors.NoRuleError, match="'num' of np.linspace"):
+        tp.grad(_counts_from_a_value)(1.0)
+
+
+# Parameters without an adjoint that take counts, axes, shapes, indices or flags: an active value there is
+# refused (NumPy would raise anyway); any other parameter without an adjoint must be declared constant.
+COUNT_PARAMETERS = {"axis", "keepdims", "shape", "index", "offset", "ord", "axes", "source", "destination", "spec",
+                    "num"} | {f"i{n}" for n in range(numpy_rules.SCATTERED_READS)}
+
+
+def test_every_argument_without_a_derivative_is_a_count_or_declared_constant():
+    """The audit of issue 12: a value argument (a fill value, a start) without an adjoint would silently
+    get a zero gradient, unless the function is truly constant there (`Rule.constant`)."""
+    undeclared = {(rules.SPELLING.get(rule.func, rule.func), rule.params[i])
+                  for rule in rules.RULES.values() if rule.adjoints is not None
+                  for i, adjoint in enumerate(rule.adjoints)
+                  if adjoint is None and i not in rule.constant and rule.params[i] not in COUNT_PARAMETERS
+                  and not (rule.func is np.swapaxes and rule.params[i] in ("a", "b"))}
+    assert not undeclared
+    assert all(rule.constant == tuple(range(len(rule.params))) for rule in rules.RULES.values()
+               if rule.partials is not None and not rule.differentiable)

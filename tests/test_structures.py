@@ -231,3 +231,29 @@ def test_a_branch_that_only_appends_in_a_loop_is_kept(w):
     assert value == appends_in_a_loop_in_a_branch(*copy.deepcopy(args))
     for position, gradient in zip((0, 1), gradients):
         assert_same_structure_close(gradient, structured_difference(appends_in_a_loop_in_a_branch, args, position))
+
+
+def _merges_a_dict(params, x):
+    d = dict(params, b=x)
+    return d["w"] * d["b"]
+
+
+def _pairs_from_a_variable(x):
+    pairs = [(0, x)]
+    return dict(pairs)[0]
+
+
+@pytest.mark.parametrize("func", [_merges_a_dict, _pairs_from_a_variable], ids=lambda f: f.__name__)
+def test_dicts_whose_keys_are_not_seen_are_refused_clearly(func):
+    """A dict built from a variable with keys added (or from pairs held in a variable) has keys the
+    normalizer cannot see, so it cannot send each value's adjoint to its key."""
+    with pytest.raises(tp.TranspileError, match="dict\\(...\\) (is supported with|of a list is not supported)"):
+        tp.grad(func, wrt=len(func.__code__.co_varnames[:func.__code__.co_argcount]) - 1)(
+            *(({"w": 0.5}, 0.3) if func is _merges_a_dict else (0.3,)))
+
+
+def test_converted_structures_get_gradients_of_the_arguments_type():
+    gradient = tp.grad(structures.converts_sequences)((0.5, 1.2, 0.9), 0.7)
+    assert type(gradient) is tuple and all(type(g) is float for g in gradient)
+    gradient = tp.grad(structures.copies_a_dict)({"w": 0.5, "b": 1.3})
+    assert set(gradient) == {"w", "b"}

@@ -13,7 +13,7 @@ __all__ = ["expand_to", "unbroadcast", "scatter_add", "extreme_weights", "matmul
 
 def expand_to(dout, x, axis=None, keepdims=False):
     """The adjoint of a sum of `x` over `axis`: `dout` spread back over the summed axes."""
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and np.ndim(x):  # (NumPy reduces a number over axis 0 or -1 to itself)
         dout = np.expand_dims(dout, axis)
     return np.array(np.broadcast_to(dout, np.shape(x)))  # a writable array (it may be a gradient)
 
@@ -61,6 +61,7 @@ def _basic(index):
 def extreme_weights(x, out, axis=None, keepdims=False):
     """Where `x` attains its max (or min) `out` along `axis`: 1/count there, 0 elsewhere (ties
     share the gradient evenly, as for the scalar max)."""
+    axis = None if np.ndim(x) == 0 else axis  # (NumPy reduces a number over axis 0 or -1 to itself)
     hits = x == (out if axis is None or keepdims else np.expand_dims(out, axis))
     return hits / np.count_nonzero(hits, axis=axis, keepdims=True).astype(np.result_type(x, 1.0))
 
@@ -142,7 +143,7 @@ def as_dtype_of(value, x):
 def reversed_cumsum(dout, x, axis=None):
     """The adjoint of `np.cumsum(x, axis)`: at each entry, the sum of `dout` from there to the end
     (over the flattened array for `axis=None`)."""
-    if axis is None:
+    if axis is None or np.ndim(x) == 0:  # (a number's cumulative sum along any axis is a 1-vector)
         return np.reshape(np.cumsum(np.ravel(dout)[::-1])[::-1], np.shape(x))
     return np.flip(np.cumsum(np.flip(dout, axis), axis), axis)
 
@@ -166,5 +167,14 @@ def inverse_or_zero(s):
 
 
 def inverse_permutation(axes):
-    """The axes that undo `np.transpose(x, axes)`."""
-    return tuple(int(a) for a in np.argsort(axes))
+    """The axes that undo `np.transpose(x, axes)` (None, all axes reversed, undoes itself)."""
+    return None if axes is None else tuple(int(a) for a in np.argsort(axes))
+
+
+def as_mirror(dout, x):
+    """The adjoint of `np.array(x)` where x's kind was not known before run time: a list (so it can be
+    popped and updated in place) for a list or tuple x, the array itself for a number or an array."""
+    return list(dout) if isinstance(x, (list, tuple)) else dout
+
+
+__all__ += ["as_mirror"]

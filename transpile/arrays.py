@@ -10,6 +10,7 @@ and are linear or have a tangent template.
 import ast
 import copy
 import math
+from dataclasses import replace
 
 from . import ir, numpy_rules, rules
 from .partials import substitute
@@ -48,6 +49,8 @@ class Arrays:
         """The array-operation rule of `stmt` (a reduction, `@`, ...), or None (elementwise, or none)."""
         func, args = ir.operation(stmt.value)
         rule = rules.rule_for(func, len(args)) if func is not None else None
+        if ir.converted(stmt.value) and not isinstance(self.kind(args[0]), Array) and self.kind(args[0]) is not None:
+            return None  # list(xs) of a structure: a copy (`ir.converted`), not rows of an array
         return rule if rule is not None and rule.adjoints is not None else None
 
     def indexed(self, stmt):
@@ -81,13 +84,18 @@ class Arrays:
         return found
 
     def tangent(self, stmt, known):
-        """The tangent of an array operation or read from the tangents `known` (name -> atom), or None."""
+        """The tangent of an array operation or read from the tangents `known` (name -> atom), or None.
+        Raises ValueError for an operation the argument kinds leave without a derivative."""
         value = stmt.value
         if isinstance(value, ast.Subscript):
             base = value.value.id
             return ast.Subscript(value=known[base], slice=value.slice, ctx=ast.Load()) if base in known else None
         func, args = ir.operation(value)
         rule = rules.rule_for(func, len(args))
+        by_kind = numpy_rules.TANGENTS_BY_KIND.get(func)
+        text = by_kind([self.kind(a) for a in args]) if by_kind else None
+        if text is not None:
+            rule = replace(rule, tangent=rules._template(text, rule.params + tuple("d_" + p for p in rule.params)))
         if rule.tangent is not None:
             if not any(isinstance(a, ast.Name) and a.id in known for a in args):
                 return None

@@ -333,8 +333,8 @@ def mark_array_calls(stmts, kinds):
     for stmt in ir.walk(stmts):
         for node in ast.walk(stmt):
             func = ir.callee(node) if isinstance(node, ast.Call) else None
-            if (func in _METHODS or (func in _ATTRIBUTES and len(node.args) == 1)) and node.args and \
-                    is_array(node.args[0]):
+            if (func in _METHODS or (func in _ATTRIBUTES or func is _TRANSPOSE) and len(node.args) == 1) and \
+                    node.args and is_array(node.args[0]):
                 node.on_array = True
             elif func is array_runtime.scatter_add and is_array(node.args[1]) and \
                     kinds[node.args[1].id].dtype == "d" and all(_basic_index(i, kinds, slices)
@@ -581,7 +581,7 @@ class _Spelling(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = ir.callee(node)
-        if func is _TRANSPOSE and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+        if func is _TRANSPOSE and len(node.args) == 1 and getattr(node, "on_array", False):
             return ast.Attribute(value=node.args[0], attr="T", ctx=ast.Load())  # np.transpose(x) as x.T
         if func in _REDUCTIONS and len(node.args) == 3:
             x, axis, keepdims = node.args

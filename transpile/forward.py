@@ -14,6 +14,7 @@ from . import ir
 from .naming import derivative_name
 from .normalize import Builder, source_line
 from .reverse import _check_list_index
+from .errors import NoRuleError
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
 from .rules import LINEAR_HELPERS
@@ -105,6 +106,9 @@ class _Sweep:
                 rhs = ast.Call(func=value.func, args=args, keywords=[])
             else:
                 rhs = None
+        elif ir.converted(value):  # a tangent of its own (a list for a tuple: a mirror), of the same elements
+            rhs = ast.Call(func=ir.name("dict" if value.func.id == "dict" else "list"),
+                           args=[known[ir.converted(value)]], keywords=[]) if ir.converted(value) in known else None
         elif isinstance(value, ast.Call):
             rhs = ast.Call(func=value.func, args=[known[value.args[0].id]], keywords=[]) \
                 if value.args[0].id in known else None
@@ -153,7 +157,11 @@ class _Sweep:
                     continue
                 arrays = self.arrays
                 if arrays is not None and arrays.array_rule(stmt):
-                    total = arrays.tangent(stmt, known)
+                    try:
+                        total = arrays.tangent(stmt, known)
+                    except ValueError as exc:
+                        raise (getattr(stmt, "source", None) or self.parsed).error(stmt, f"{exc}.",
+                                                                                   NoRuleError) from None
                     partials = {} if total is None else {None: None}
                 else:
                     partials = partials_of(self.parsed, stmt, known.__contains__)

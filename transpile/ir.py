@@ -136,6 +136,16 @@ def operation(rhs):
     return None, []
 
 
+def converted(rhs):
+    """The name `list(xs)`, `tuple(xs)` or `dict(d)` copies (converting its type), or None: the sweeps
+    treat such a call as a copy of the structure (its adjoint mirrors the same elements)."""
+    if type(rhs) is ast.Call and isinstance(rhs.func, ast.Name) and rhs.func.id in ("list", "tuple", "dict") \
+            and len(rhs.args) == 1 and isinstance(rhs.args[0], ast.Name) and not rhs.keywords \
+            and callee(rhs) in (list, tuple, dict):
+        return rhs.args[0].id
+    return None
+
+
 def build(func, args):
     """The right-hand side applying `func` to `args` (the inverse of `operation`)."""
     if func is identity:

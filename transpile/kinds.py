@@ -71,12 +71,15 @@ def structured_names(stmts):
                 structured.update((target, value.value.id))
             elif isinstance(value, ast.Name):
                 copies.append((target, value.id))
+            elif ir.converted(value):  # list(xs), tuple(xs), dict(d) (or list(a) of an array: not a structure)
+                structured.add(target)
+                copies.append((target, ir.converted(value)))
             elif isinstance(value, ast.Call) and ir.callee(value) in (sum, len):
                 structured.update(ir.names_used(value))
             elif ir.operation(value)[0] is not None:  # arithmetic: its operands are numbers (or arrays)
                 func, args = ir.operation(value)
                 rule = rules.rule_for(func, len(args)) if isinstance(value, ast.Call) else None
-                if rule is None or rule.elementwise:  # (np.stack(rows) takes a list)
+                if (rule is None or rule.elementwise) and func not in rules.CHECKS:  # (np.stack(rows) takes a list)
                     numbers.update(a.id for a in args if isinstance(a, ast.Name))
     while True:  # a copy has the kind of what it copies
         size = len(structured)

@@ -17,7 +17,8 @@ from .errors import NoRuleError
 from .naming import Namer
 from .numpy_rules import DEFAULTS, ONLY, SIGNATURES
 
-_STRUCTURAL = ("sum", "dict", "zip", "enumerate", "range", "reversed")
+_STRUCTURAL = ("sum", "dict", "zip", "enumerate", "range", "reversed", "list", "tuple")
+_CONVERSIONS = {"list": ast.List, "tuple": ast.Tuple}
 
 
 class Builder:
@@ -86,7 +87,10 @@ class Builder:
             elements = [self.atom(e, env) for e in expr.elts]
             _escape(self, elements)
             return type(expr)(elts=elements, ctx=ast.Load())
+        if isinstance(expr, ast.Dict) and expr.keys == [None]:  # {**d}: a copy, as dict(d)
+            return self.dict_copy(self.atom(expr.values[0], env))
         if isinstance(expr, ast.Dict):
+            expr = _last_of_each_key(expr)
             values = [self.atom(v, env) for v in expr.values]
             _escape(self, values)
             return ast.Dict(keys=[self.atom(k, env) for k in expr.keys], values=values)
@@ -150,14 +154,75 @@ class Builder:
         """`sum(xs)`, `dict(a=x)`; `zip`, `enumerate`, `range`, `reversed` belong in a loop header."""
         func = call.func.id
         if func == "dict":
-            return self.rhs(ast.Dict(keys=[ast.Constant(value=k.arg) for k in call.keywords],
-                                     values=[k.value for k in call.keywords]), env)
+            return self.dict_call(call, env)
+        if func in _CONVERSIONS:
+            return self.conversion(call, env)
         if func == "sum" and len(call.args) == 1:
             return ast.Call(func=ir.name("sum"), args=[self.atom(call.args[0], env)], keywords=[])
         if func == "sum":
             raise self.parsed.error(call, "sum(values, start) is not supported; add the start separately.")
         raise self.parsed.error(call, f"'{func}(...)' is supported only as the iterable of a for loop or "
                                       "comprehension.")
+
+    def dict_call(self, call, env):
+        """`dict(k=v)`, `dict({...}, k=v)`, `dict([(key, v), ...])`, `dict(zip([keys], [values]))` as a
+        literal (the keys are seen here, so each value's adjoint goes to its key), `dict(d)` as a copy."""
+        keys, values = [], []
+        if call.args:
+            arg = call.args[0]
+            pairs = arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else None
+            zipped = arg.args if _call_of(arg, "zip") and len(arg.args) == 2 else None
+            if len(call.args) > 1:
+                raise self.parsed.error(call, "dict(...) takes at most one argument besides keywords.")
+            if isinstance(arg, ast.Dict) and None not in arg.keys:
+                keys, values = list(arg.keys), list(arg.values)
+            elif pairs is not None and all(isinstance(p, (ast.List, ast.Tuple)) and len(p.elts) == 2 for p in pairs):
+                keys, values = [p.elts[0] for p in pairs], [p.elts[1] for p in pairs]
+            elif zipped and all(isinstance(z, (ast.List, ast.Tuple)) for z in zipped):
+                keys, values = list(zipped[0].elts)[:len(zipped[1].elts)], list(zipped[1].elts)[:len(zipped[0].elts)]
+            elif not call.keywords and not isinstance(arg, (ast.List, ast.Tuple, ast.Call, ast.Dict, ast.ListComp,
+                                                            ast.GeneratorExp)):
+                return self.dict_copy(self.atom(arg, env))
+            else:
+                raise self.parsed.error(call, "dict(...) is supported with keywords, a dict literal, a literal list "
+                                              "of (key, value) pairs, zip of two literal lists, or one dict (a copy); "
+                                              "write the dict as a literal.")
+        return self.rhs(ast.Dict(keys=keys + [ast.Constant(value=k.arg) for k in call.keywords],
+                                 values=values + [k.value for k in call.keywords]), env)
+
+    def dict_copy(self, atom):
+        """`dict(d)` of a dict `d`, checked when it runs (a list of pairs would need its keys)."""
+        self.emit(self.namer.fresh("is_dict", temporary=True), ast.Call(func=ir.name("dict_only"), args=[atom],
+                                                                         keywords=[]))
+        return ast.Call(func=ir.name("dict"), args=[atom], keywords=[])
+
+    def conversion(self, call, env):
+        """`list(...)` and `tuple(...)`: of a literal or a comprehension, the new structure itself (a loop
+        header such as zip or range as a comprehension over it); of a structure, a copy of it converted."""
+        func = call.func.id
+        if call.keywords or len(call.args) > 1:
+            raise self.parsed.error(call, f"{func}(...) takes one argument.")
+        if not call.args:
+            return _CONVERSIONS[func](elts=[], ctx=ast.Load())
+        arg = call.args[0]
+        if isinstance(arg, (ast.List, ast.Tuple)):
+            return self.rhs(_CONVERSIONS[func](elts=arg.elts, ctx=ast.Load()), env)
+        header = next((h for h in ("zip", "enumerate", "reversed", "range") if _call_of(arg, h)), None)
+        if header is not None:  # list(zip(a, b)) as [(t0, t1) for t0, t1 in zip(a, b)]
+            count = len(arg.args) if header == "zip" else 2 if header == "enumerate" else 1
+            targets = [ast.Name(id=f"item{i}", ctx=ast.Store()) for i in range(count)]  # (local to the loop)
+            target = targets[0] if count == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
+            element = ast.Name(id=targets[0].id, ctx=ast.Load()) if count == 1 else ast.Tuple(
+                elts=[ast.Name(id=t.id, ctx=ast.Load()) for t in targets], ctx=ast.Load())
+            arg = ast.copy_location(ast.ListComp(elt=element, generators=[
+                ast.comprehension(target=target, iter=arg, ifs=[], is_async=0)]), arg)
+        if isinstance(arg, (ast.ListComp, ast.GeneratorExp)):
+            values = self.comprehension(arg, env)
+            if func == "list":
+                return values
+            return ast.Call(func=call.func, args=[values], keywords=[])
+        atom = self.atom(arg, env)
+        return ast.Call(func=call.func, args=[atom], keywords=[])  # a copy, converted
 
     def bind(self, atom, env):
         """A name for `atom` in `env` that no user variable can have; returns it as an ast.Name."""
@@ -370,6 +435,17 @@ def _append(parsed, builder, env, stmt):
     builder.stmts.append(ir.append(container.id, value, builder.lineno))
 
 
+def _last_of_each_key(literal):
+    """A dict literal whose constant keys repeat as Python builds it: each key once, in its first place,
+    with its last value (an overwritten value must not get the key's adjoint)."""
+    if not all(isinstance(k, ast.Constant) for k in literal.keys):
+        return literal
+    chosen = {}
+    for key, value in zip(literal.keys, literal.values):
+        chosen[key.value] = (chosen.get(key.value, (key,))[0], value)
+    return ast.Dict(keys=[k for k, _ in chosen.values()], values=[v for _, v in chosen.values()])
+
+
 def _escape(builder, atoms):
     """Lists stored in another structure: appending to them afterwards is refused."""
     builder.escaped.update(a.id for a in atoms if isinstance(a, ast.Name) and a.id in builder.owned)
@@ -556,7 +632,8 @@ def _over_indices(parsed, builder, env, loop):
     else:
         sequences, targets = [iterable], [target]
     for sequence in sequences:
-        if isinstance(sequence, ast.Call) and isinstance(sequence.func, ast.Name) and sequence.func.id in _STRUCTURAL:
+        if isinstance(sequence, ast.Call) and isinstance(sequence.func, ast.Name) and sequence.func.id in _STRUCTURAL \
+                and sequence.func.id not in _CONVERSIONS:  # (list(...) and tuple(...) are sequences)
             raise parsed.error(sequence, f"'{sequence.func.id}(...)' cannot be iterated here; loop over a range, "
                                          "a list, or zip/enumerate of lists.")
     for sequence in sequences:  # a dict iterates its keys, which `d[index]` would not read
@@ -780,7 +857,8 @@ def _assignment(parsed, stmt, builder, env):
         env[target.id] = builder.emit(builder.namer.fresh(target.id), rhs, origin=value)
         if isinstance(stmt, ast.AugAssign) and not generated:  # a write if it is an array (`aliasing`)
             builder.stmts[-1].in_place = stmt
-        if isinstance(rhs, ast.List) or (isinstance(rhs, ast.Name) and rhs.id in builder.owned):
+        if isinstance(rhs, ast.List) or (isinstance(rhs, ast.Name) and rhs.id in builder.owned) or (
+                ir.converted(rhs) and rhs.func.id == "list"):  # (a new list: list(xs) copies xs)
             builder.owned.add(env[target.id].id)
         if isinstance(rhs, ast.Call) and ir.callee(rhs) is np.zeros_like:
             builder.new_arrays.add(target.id)

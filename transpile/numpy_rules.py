@@ -33,7 +33,7 @@ for _name in ("sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh exp expm1
               "square abs absolute sign power reciprocal negative maximum minimum where clip sum mean prod max "
               "min matmul dot outer inner transpose reshape expand_dims squeeze atleast_1d atleast_2d atleast_3d "
               "zeros_like ones_like floor ceil round shape ndim size zeros ones full eye arange linspace var std "
-              "cumsum trace swapaxes logaddexp").split():
+              "cumsum trace swapaxes logaddexp geomspace logspace float64").split():
     _spell(getattr(np, _name), f"np.{_name}")
 _spell(list, "list")  # the adjoint of a list turned into an array is a list again
 for _name in ("norm", "det", "inv", "solve"):
@@ -41,7 +41,8 @@ for _name in ("norm", "det", "inv", "solve"):
 for _name in array_runtime.__all__:
     _spell(getattr(array_runtime, _name), _name)
 SCATTERED_READS = 8  # the most reads of one array whose adjoints one scatter_add call adds up
-NUMPY_CONSTRUCTORS = {np.zeros, np.ones, np.zeros_like, np.ones_like, np.full, np.eye, np.arange, np.linspace}
+NUMPY_CONSTRUCTORS = {np.zeros, np.ones, np.zeros_like, np.ones_like, np.full, np.eye, np.arange, np.linspace,
+                      np.geomspace, np.logspace}
 
 # Elementwise: the partials of their `math` twins, read with `np.*` (one table, not two that drift).
 MATH_TWINS = {np.sin: math.sin, np.cos: math.cos, np.tan: math.tan, np.arcsin: math.asin, np.arccos: math.acos,
@@ -67,8 +68,12 @@ nondifferentiable(np.sign, 1)
 nondifferentiable(np.floor, 1)
 nondifferentiable(np.ceil, 1)
 nondifferentiable(np.round, 1, 2)
-for _func in NUMPY_CONSTRUCTORS:  # their values are constants (shapes and fill values are not differentiated)
+for _func in (np.zeros, np.ones, np.zeros_like, np.ones_like, np.eye):  # constant: shapes, or values never read
     nondifferentiable(_func, 1, 2, 3)
+nondifferentiable(np.arange, 1)  # 0, 1, ..., piecewise constant in the stop
+
+
+partials(np.float64, "x", "1")
 
 
 # Kinds of results (None: not known before run time).
@@ -85,6 +90,8 @@ def _reduced(kinds, args):
         return None
     if x == SOME_ARRAY:
         return SCALAR if axis is None and not keepdims else SOME_ARRAY
+    if x.ndim == 0:  # (NumPy reduces a 0-d array over axis 0 or -1 to a number)
+        return x if keepdims else SCALAR
     if keepdims:
         axes = range(x.ndim) if axis is None else [axis % x.ndim]
         return Array(x.ndim, x.ones | frozenset(axes), x.dtype)
@@ -198,14 +205,17 @@ partials(array_runtime.inverse_or_zero, "s", "-(out * out)")
 
 def _cumulative(kinds, args):
     x = kinds[0]
-    if _constant(args[1]) is None:  # over the flattened array
-        return Array(1, frozenset(), x.dtype) if isinstance(x, Array) else Array(1) if x == SCALAR else None
+    if _constant(args[1]) is None or x == SCALAR or x == Array(0, dtype=getattr(x, "dtype", "d")):
+        # over the flattened array (a number's: along any axis, a vector of one, whose axis has length 1)
+        ones = frozenset() if _constant(args[1]) is None and x != SCALAR and getattr(x, "ndim", 1) != 0 \
+            else frozenset({0})
+        return Array(1, ones, x.dtype) if isinstance(x, Array) else Array(1, ones) if x == SCALAR else None
     return x if isinstance(x, Array) else None
 
 
 array_rule(np.cumsum, "x, axis", ("reversed_cumsum(dout, x, axis)", None), linear=(0,), kind=_cumulative)
 array_rule(array_runtime.reversed_cumsum, "g, x, axis", ("np.reshape(np.cumsum(dout, axis), np.shape(g))", None, None),
-           linear=(0,), kind=lambda kinds, args: kinds[1])
+           linear=(0,), kind=lambda kinds, args: kinds[1], constant=("x",))
 array_rule(np.trace, "a, offset", ("dout * identity_like(a)", None), linear=(0,),
            kind=lambda kinds, args: SCALAR if isinstance(kinds[0], Array) and kinds[0].ndim == 2 else None)
 nondifferentiable(array_runtime.identity_like, 1)
@@ -241,6 +251,44 @@ ADJOINTS_BY_KIND[np.linalg.solve] = matrix_adjoints(
     ("-np.outer(np.linalg.solve(np.transpose(a), dout), out)", "np.linalg.solve(np.transpose(a), dout)"),
     matrix_b=("-(np.linalg.solve(np.transpose(a), dout) @ np.transpose(out))", "np.linalg.solve(np.transpose(a), dout)"))
 
+# Constructors whose values depend on their arguments (their shapes and counts are constants).
+def _spaced(kinds, args):
+    """linspace and its kin: a vector, unless start or stop is an array (or the count may be 1)."""
+    num = _constant(args[2])
+    plain = kinds[0] == SCALAR and kinds[1] == SCALAR and type(num) is int and num != 1
+    return Array(1) if plain else SOME_ARRAY
+
+
+_FROM_START, _TO_STOP = "np.linspace(1.0, 0.0, num)", "np.linspace(0.0, 1.0, num)"  # weights of start, stop
+array_rule(np.linspace, "start, stop, num", (f"unbroadcast({_FROM_START} @ dout, start)",
+                                             f"unbroadcast({_TO_STOP} @ dout, stop)", None),
+           tangent="np.linspace(d_start, d_stop, num)", kind=_spaced)
+array_rule(np.geomspace, "start, stop, num", (f"unbroadcast({_FROM_START} @ (dout * out), start) / start",
+                                              f"unbroadcast({_TO_STOP} @ (dout * out), stop) / stop", None),
+           tangent="out * np.linspace(d_start / start, d_stop / stop, num)", kind=_spaced)
+_LOG_10 = repr(math.log(10.0))  # logspace is 10 ** linspace
+array_rule(np.logspace, "start, stop, num", (f"unbroadcast({_FROM_START} @ (dout * out), start) * {_LOG_10}",
+                                             f"unbroadcast({_TO_STOP} @ (dout * out), stop) * {_LOG_10}", None),
+           tangent=f"out * np.linspace(d_start, d_stop, num) * {_LOG_10}", kind=_spaced)
+array_rule(np.full, "shape, value", (None, "unbroadcast(dout, value)"), linear=(1,), kind=_unknown)
+array_rule(np.arange, "start, stop", ("np.sum(dout)", None), tangent="np.full_like(out, d_start)", kind=_unknown,
+           constant=("stop",))  # (the stop only decides the length)
+array_rule(np.arange, "start, stop, step", ("np.sum(dout)", None, "np.arange(np.size(out)) @ dout"),
+           tangent="d_start + d_step * np.arange(np.size(out))", kind=_unknown, constant=("stop",))
+
+
+def _spaced_adjoints(func):
+    def adjoints(kinds):  # (the weights @ dout contract the first axis of a 1-D or 2-D dout only)
+        if any(isinstance(k, Array) and k.ndim not in (0, 1) for k in kinds[:2]):
+            raise ValueError(f"{rules.SPELLING[func]} is differentiated for numbers or vectors as start and stop")
+        return [None if a is None else ast.unparse(a) for a in rules.RULES[func, 3].adjoints]
+    return adjoints
+
+
+for _func in (np.linspace, np.geomspace, np.logspace):
+    ADJOINTS_BY_KIND[_func] = _spaced_adjoints(_func)
+
+
 # Arrays made from lists of numbers or arrays: the adjoint of the list is read element by element,
 # which an array (or a list of arrays) serves as well.
 for _name in ("array", "stack", "concatenate", "moveaxis", "split"):
@@ -248,6 +296,17 @@ for _name in ("array", "stack", "concatenate", "moveaxis", "split"):
 array_rule(np.array, "x", ("list(dout)",), linear=(0,), kind=_unknown)
 _spell(np.copy, "np.copy")  # a private copy to write into (`aliasing` refuses writes into shared arrays)
 array_rule(np.copy, "x", ("dout",), linear=(0,), kind=lambda kinds, args: kinds[0])
+
+
+def _array_adjoints(kinds):
+    """The adjoint of np.array(x) (or np.asarray) mirrors x: a list for a list or tuple, an array for an array or
+    a number, asked at run time where x's kind was not known."""
+    x = kinds[0]
+    return ("dout",) if isinstance(x, Array) or x == SCALAR else ("list(dout)",) if x == OTHER else \
+        ("as_mirror(dout, x)",)
+
+
+ADJOINTS_BY_KIND[np.array] = _array_adjoints
 array_rule(np.stack, "x, axis", ("list(np.moveaxis(dout, axis, 0))", None), linear=(0,), kind=_unknown)
 array_rule(np.concatenate, "x, axis", ("split_like(dout, x, axis)", None), linear=(0,), kind=_unknown)
 
@@ -292,34 +351,61 @@ _spell(np.full_like, "np.full_like")
 _spell(np.asarray, "np.asarray")
 array_rule(np.asarray, "x", ("dout",), linear=(0,), kind=lambda kinds, args: kinds[0] if isinstance(kinds[0], Array)
            else Array(0))
-array_rule(np.full_like, "x, value", (None, "np.sum(dout)"), linear=(1,), kind=lambda kinds, args: kinds[0])
+ADJOINTS_BY_KIND[np.asarray] = _array_adjoints
+array_rule(array_runtime.as_mirror, "dout, x", ("np.array(dout)", None), linear=(0,), kind=_unknown, constant=("x",))
+array_rule(np.full_like, "x, value", (None, "np.sum(dout)"), linear=(1,), kind=lambda kinds, args: kinds[0],
+           constant=("x",))
+
+
+_FILLED = "(np.full_like(x, 0.5) == 0.5)"  # 1 where x's dtype keeps the value, 0 where it truncates it
+
+
+def _fill_known(kinds):
+    """Whether np.full_like(x, value) surely keeps the value (a float x), refusing an x it surely truncates
+    (an int array: piecewise constant in value); None where x's dtype is known only at run time."""
+    x = kinds[0]
+    if isinstance(x, Array) and x != SOME_ARRAY and np.dtype(x.dtype).kind not in "fc":
+        raise ValueError("np.full_like(x, value) of an integer array x truncates the value, so it has no "
+                         "derivative in it; use np.full(np.shape(x), value) for floats")
+    return x == SCALAR or (isinstance(x, Array) and x != SOME_ARRAY) or None
+
+
+def _fill_adjoints(kinds):
+    spread = "dout" if _fill_known(kinds) else f"dout * {_FILLED}"
+    return None, f"np.sum({spread})" if kinds[1] == SCALAR else f"unbroadcast({spread}, value)"
+
+
+ADJOINTS_BY_KIND[np.full_like] = _fill_adjoints
+# func -> (kinds -> a tangent template for those kinds, or None for the rule's; ValueError where none is right)
+TANGENTS_BY_KIND = {np.full_like: lambda kinds: None if _fill_known(kinds) else f"np.full_like(x, d_value) * {_FILLED}"}
 array_rule(list, "x", ("np.array(dout)",), linear=(0,), kind=lambda kinds, args: OTHER)
+array_rule(tuple, "x", ("np.array(dout)",), linear=(0,), kind=lambda kinds, args: OTHER)  # (of an array: its rows)
 _spell(np.broadcast_to, "np.broadcast_to")
 array_rule(np.broadcast_to, "x, shape", ("unbroadcast(dout, x)", None), linear=(0,), kind=_unknown)
 array_rule(array_runtime.expand_to, "dout, x, axis, keepdims",
            ("np.sum(dout, axis=axis, keepdims=keepdims)", None, None, None), linear=(0,),
-           kind=lambda kinds, args: kinds[1])
+           kind=lambda kinds, args: kinds[1], constant=("x",))
 array_rule(array_runtime.unbroadcast, "term, x", ("np.broadcast_to(dout, np.shape(term))", None), linear=(0,),
-           kind=lambda kinds, args: kinds[1])
+           kind=lambda kinds, args: kinds[1], constant=("x",))
 for _reads in range(1, SCATTERED_READS + 1):  # scatter_add(d0, x, i0, d1, i1, ...): one term per read of x
     _later = [f"d{n}, i{n}" for n in range(1, _reads)]
     array_rule(array_runtime.scatter_add, ", ".join(["d0, x, i0"] + _later),
                ("dout[i0]", None, None) + sum(((f"dout[i{n}]", None) for n in range(1, _reads)), ()),
                tangent=f"scatter_add({', '.join(['d_d0, x, i0'] + ['d_' + p for p in _later])})",
-               kind=lambda kinds, args: kinds[1])
+               kind=lambda kinds, args: kinds[1], constant=("x",))
 array_rule(array_runtime.split_like, "whole, parts, axis", ("join_like(dout, parts, axis)", None, None), linear=(0,),
-           kind=lambda kinds, args: OTHER)
+           kind=lambda kinds, args: OTHER, constant=("parts",))
 array_rule(array_runtime.join_like, "pieces, parts, axis", ("split_like(dout, parts, axis)", None, None), linear=(0,),
-           kind=_unknown)
+           kind=_unknown, constant=("parts",))
 array_rule(np.moveaxis, "x, source, destination", ("np.moveaxis(dout, destination, source)", None, None), linear=(0,),
            kind=_unknown)
 nondifferentiable(array_runtime.extreme_weights, 4)
 # The adjoints of `@` where the ranks are not known before run time: bilinear in dout and the other
 # operand (their tangent, for Hessian-vector products); reverse mode over them is refused.
 array_rule(array_runtime.matmul_adjoint_a, "g, a, b", ("dout", None, "dout"), linear=(0, 2),  # (placeholders:
-           kind=lambda kinds, args: kinds[1])                                                  # never used)
+           kind=lambda kinds, args: kinds[1], constant=("a",))                                 # never used)
 array_rule(array_runtime.matmul_adjoint_b, "g, a, b", ("dout", "dout", None), linear=(0, 1),
-           kind=lambda kinds, args: kinds[2])
+           kind=lambda kinds, args: kinds[2], constant=("b",))
 
 
 def _no_reverse_over(kinds):
@@ -329,7 +415,7 @@ def _no_reverse_over(kinds):
 
 ADJOINTS_BY_KIND[array_runtime.matmul_adjoint_a] = ADJOINTS_BY_KIND[array_runtime.matmul_adjoint_b] = _no_reverse_over
 array_rule(array_runtime.as_dtype_of, "value, x", ("as_dtype_of(dout, value)", None), linear=(0,),
-           kind=lambda kinds, args: kinds[1])
+           kind=lambda kinds, args: kinds[1], constant=("x",))
 nondifferentiable(slice, 3)  # (its kind is OTHER: `result_kind`)
 array_rule(array_runtime.scalar_output, "x", ("dout",), linear=(0,), kind=lambda kinds, args: SCALAR)
 rules.CHECKS.add(array_runtime.scalar_output)
@@ -341,9 +427,10 @@ SIGNATURES = {np.sum: ("axis", "keepdims"), np.mean: ("axis", "keepdims"), np.pr
               np.std: ("axis", "keepdims"), np.cumsum: ("axis",), np.linalg.norm: ("ord", "axis", "keepdims"),
               np.trace: ("offset",),
               np.expand_dims: ("axis",),
-              np.squeeze: ("axis",), np.reshape: ("shape",), np.stack: ("axis",), np.concatenate: ("axis",)}
+              np.squeeze: ("axis",), np.reshape: ("shape",), np.stack: ("axis",), np.concatenate: ("axis",),
+              np.linspace: ("stop", "num"), np.geomspace: ("stop", "num"), np.logspace: ("stop", "num")}
 DEFAULTS = {"axis": None, "keepdims": False, "ord": None, "offset": 0, (np.stack, "axis"): 0,
-            (np.concatenate, "axis"): 0}
+            (np.concatenate, "axis"): 0, "num": 50}
 # Arguments whose other values have no rule: (values allowed, what to say otherwise).
 ONLY = {(np.linalg.norm, "ord"): ((None,), "np.linalg.norm is differentiated for ord=None (the 2-norm of a vector, "
                                           "Frobenius of a matrix); leave out ord, or write the norm out."),
@@ -366,6 +453,8 @@ def result_kind(func, kinds, args):
         return rule.kind(kinds, args)
     if func is rules.CALLABLES.get("len") or func in (len, int, round, bool, np.size, np.ndim):
         return SCALAR
+    if func in (tuple, dict):  # (list: its rule)
+        return OTHER
     if func is np.shape or func is slice:
         return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`), a slice
     if func is sum:  # of a list, or of an array along its first axis
@@ -382,4 +471,4 @@ def result_kind(func, kinds, args):
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
 NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
-    operator.matmul, list, slice} | {getattr(array_runtime, name) for name in array_runtime.__all__}
+    operator.matmul, list, tuple, slice} | {getattr(array_runtime, name) for name in array_runtime.__all__}

@@ -240,6 +240,19 @@ def _drop_annotations(fdef):
     Strip().visit(fdef)
 
 
+def _pair_keys(call):
+    """The key expressions of `dict(pairs)` written as a literal list of pairs or as zip of a literal list."""
+    if len(call.args) != 1:
+        return []
+    arg = call.args[0]
+    if isinstance(arg, (ast.List, ast.Tuple)):
+        return [e.elts[0] for e in arg.elts if isinstance(e, (ast.List, ast.Tuple)) and len(e.elts) == 2]
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "zip" and arg.args and \
+            isinstance(arg.args[0], (ast.List, ast.Tuple)):
+        return list(arg.args[0].elts)
+    return []
+
+
 def _fence(parsed):
     args = parsed.tree.args
     if args.vararg or args.kwarg:
@@ -256,10 +269,13 @@ def _fence(parsed):
         and n.func.id == "add_at" and len(n.args) == 3} | {  # generated code updating a dict's adjoint
         id(n.args[0]) for n in nodes if isinstance(n, ast.Call) and n.args
         and isinstance(n.func, (ast.Attribute, ast.Name)) and getattr(n.func, "attr", getattr(n.func, "id", None))
-        == "einsum"}  # np.einsum("ij,jk->ik", a, b)
+        == "einsum"} | {  # np.einsum("ij,jk->ik", a, b)
+        id(k) for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "dict"
+        for k in _pair_keys(n)}  # dict([("a", x)]), dict(zip(["a", "b"], values))
     for node in nodes:
-        if isinstance(node, ast.Dict) and None in node.keys:
-            raise parsed.error(node, "'**' unpacking in a dict is not supported; write the keys out.")
+        if isinstance(node, ast.Dict) and None in node.keys and len(node.keys) > 1:
+            raise parsed.error(node, "'**' unpacking in a dict is not supported (but {**d} alone, a copy); write the "
+                                     "keys out.")
         if isinstance(node, ast.FunctionDef) and node is not parsed.tree and (
                 node.decorator_list or node.args.vararg or node.args.kwarg or node.args.defaults
                 or node.args.kwonlyargs or node.args.posonlyargs):

@@ -9,9 +9,10 @@ import ast
 import copy
 
 from . import ir
+from .errors import NoRuleError
 from .normalize import check_rule
 from .numpy_rules import COUNTS as ARRAY_COUNTS
-from .rules import LINEAR_HELPERS
+from .rules import LINEAR_HELPERS, SPELLING
 
 COUNTS = {len} | ARRAY_COUNTS  # results that are sizes: no derivative, no rule needed
 
@@ -40,10 +41,26 @@ def active_names(parsed, primal, sources):
             func, args = ir.operation(stmt.value)
             if func not in COUNTS and any(isinstance(a, ast.Name) and a.id in active for a in args):
                 rule = check_rule(parsed, stmt)
+                _check_nothing_dropped(parsed, stmt, rule, args, active)
                 if rule is None or rule.differentiable:
                     active.add(ir.target(stmt))
         if len(active) == size:
             return active
+
+
+def _check_nothing_dropped(parsed, stmt, rule, args, active):
+    """Refuse a differentiated value in an argument the rule has no derivative for, unless the rule
+    declares the zero derivative true there (`Rule.constant`): dropping it would be a wrong gradient."""
+    if rule is None:
+        return
+    templates = rule.partials if rule.partials is not None else rule.adjoints
+    for position, (arg, template) in enumerate(zip(args, templates)):
+        if template is None and position not in rule.constant and isinstance(arg, ast.Name) and arg.id in active:
+            called = SPELLING.get(rule.func) or getattr(rule.func, "__name__", "this function")
+            raise (getattr(stmt, "source", None) or parsed).error(
+                stmt, f"the argument '{rule.params[position]}' of {called}(...) depends on the differentiated "
+                      f"arguments, but {called} has no derivative in it, so that derivative would be lost; compute "
+                      "that argument from values that are not differentiated.", NoRuleError)
 
 
 def structure_operands(rhs):
@@ -57,6 +74,8 @@ def structure_operands(rhs):
         return [v.id for v in rhs.values if isinstance(v, ast.Name)]
     if isinstance(rhs, ast.Call) and ir.callee(rhs) is sum:
         return ir.names_used(rhs)
+    if ir.converted(rhs):
+        return [ir.converted(rhs)]
     if ir.popped(rhs):
         return [ir.popped(rhs)]
     if isinstance(rhs, ast.Call) and ir.callee(rhs) in LINEAR_HELPERS:

@@ -21,7 +21,7 @@ from .normalize import Builder, source_line
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
 from .rules import LINEAR_HELPERS
-from .shapes import SCALAR, SOME_ARRAY, Array, broadcast
+from .shapes import OTHER, SCALAR, SOME_ARRAY, Array, broadcast
 
 
 def reverse(parsed, body, namer, wrt, seeds, arrays=None):
@@ -57,7 +57,8 @@ def reverse(parsed, body, namer, wrt, seeds, arrays=None):
         if p not in read:  # a parameter the function ignores: zero, in the argument's structure
             sweep.structured.add(p)
         gradient = adjoint.get(p) or sweep.builder.atom(sweep.zero(p))
-        if p in sweep.structured:  # a mirror: tuples where the argument has tuples
+        if p in sweep.structured or (arrays is not None and arrays.kinds.get(p) == OTHER):
+            # a mirror (or a list or array a NumPy function gave for a sequence): tuples where the argument has them
             gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p)))
         elif arrays is not None:  # a float for a float (not a NumPy scalar), float32 for float32
             kind = arrays.kinds.get(p)
@@ -232,6 +233,9 @@ class _Sweep:
         if isinstance(value, ast.Subscript):
             update = ast.Expr(value=_runtime("add_at", self.mirror(adjoint, value.value.id), value.slice, dresult))
             update.number_element = result not in self.structured  # emitted as `dxs[i] += dy`
+        elif ir.converted(value):  # list(xs), tuple(xs), dict(d): the same elements, so the same adjoint
+            self.add(adjoint, ir.converted(value), dresult)
+            return True
         elif isinstance(value, ast.Call):  # sum(xs): every element gets the adjoint of the total
             update = ast.Expr(value=_runtime("add_each", self.mirror(adjoint, value.args[0].id), dresult))
         else:

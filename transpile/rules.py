@@ -11,9 +11,12 @@ To add a primitive::
     partials(math.cbrt, "x", "out / (3 * x)")
 
 Write a negative partial as `-(...)`: the sweep then subtracts instead of
-adding a negation.  A partial written as `None` means "not differentiable in this argument" (the
-gradient there is zero, e.g. the `base` of `round`).  `nondifferentiable(...)`
-declares whole functions whose gradient is zero everywhere it exists.
+adding a negation.  A partial written as `None` means "constant in this argument" (the
+gradient there is zero, e.g. the `condition` of `np.where`).  `nondifferentiable(...)`
+declares whole functions whose gradient is zero everywhere it exists.  An array rule's `None`
+adjoint is no such promise: unless the position is named in `constant` (read only for its
+shape or dtype, or piecewise constant), a differentiated value reaching it is refused
+(`partials.active_names`), so no derivative is dropped silently.
 """
 
 import ast
@@ -40,6 +43,7 @@ class Rule:
     linear: tuple = ()
     tangent: object = None
     kind: object = None  # (argument kinds, argument atoms) -> result kind, for array operations
+    constant: tuple = ()  # positions whose zero derivative is the true one (shapes, dtypes, piecewise constant)
 
     @property
     def differentiable(self):
@@ -62,7 +66,7 @@ for _obj in (abs, min, max, float, int, round, bool, pow):
     SPELLING[_obj] = _obj.__name__
 # Builtins of lists, tuples and dicts: the normalizer rewrites zip, enumerate and dict(...) into
 # loops, element reads and literals; the sweeps differentiate `sum` and know `len` is a count.
-STRUCTURAL = {sum, len, zip, enumerate, dict, range, reversed}
+STRUCTURAL = {sum, len, zip, enumerate, dict, range, reversed, tuple}  # (and list: `numpy_rules`)
 for _obj in STRUCTURAL:
     SPELLING[_obj] = _obj.__name__
 # The helpers generated code calls on adjoints of structures (so it can be differentiated again):
@@ -72,6 +76,7 @@ LINEAR_HELPERS = {runtime.zeros_like: (), runtime.add_into: (0, 1), runtime.add_
 CHECKS = set()  # calls that check a value and return it: never moved, merged or dropped
 for _obj in LINEAR_HELPERS:
     SPELLING[_obj] = _obj.__name__
+SPELLING[runtime.dict_only] = "dict_only"
 CALLABLES = {spelling: func for func, spelling in SPELLING.items()}  # the inverse
 EXTERNALS = {}  # spelling -> user function with a registered rule; bound into generated modules
 
@@ -126,18 +131,26 @@ def partials(func, params, *derivatives, namespace=None):
     names = _parameters(params)
     if len(names) != len(derivatives):
         raise TranspileError(f"rule for {func!r}: {len(names)} parameters but {len(derivatives)} partials")
-    RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names, namespace) for d in derivatives))
+    RULES[func, len(names)] = Rule(func, names, tuple(_template(d, names, namespace) for d in derivatives),
+                                   constant=tuple(i for i, d in enumerate(derivatives) if d is None))
     _generation[0] += 1
 
 
-def array_rule(func, params, adjoints, linear=(), tangent=None, kind=None):
+def array_rule(func, params, adjoints, linear=(), tangent=None, kind=None, constant=()):
     """Register an array operation: `adjoints` (one template per parameter over the parameters,
     `out` and `dout`, None where there is no gradient); the tangent is the operation applied to
-    the tangents of the `linear` positions, or the `tangent` template (over `d_<param>` too)."""
+    the tangents of the `linear` positions, or the `tangent` template (over `d_<param>` too).
+    `constant` names the parameters with no adjoint whose zero derivative is the true one (read
+    for their shape or dtype only); a differentiated value reaching any other parameter without
+    an adjoint (an axis, a shape, a count) is refused rather than dropped."""
     names = _parameters(params)
     tangent_names = names + tuple("d_" + n for n in names)
+    if tangent is None and any(a is not None and i not in linear for i, a in enumerate(adjoints)):
+        raise TranspileError(f"rule for {func!r}: a parameter with an adjoint is neither linear nor in a tangent "
+                             "template, so forward mode would drop its tangent")
     RULES[func, len(names)] = Rule(func, names, adjoints=tuple(_template(a, names) for a in adjoints),
-                                   linear=tuple(linear), tangent=_template(tangent, tangent_names), kind=kind)
+                                   linear=tuple(linear), tangent=_template(tangent, tangent_names), kind=kind,
+                                   constant=tuple(names.index(c) for c in constant))
     _generation[0] += 1
 
 
@@ -185,7 +198,7 @@ def nondifferentiable(func, *arities):
     """Declare `func` piecewise constant: its gradient is zero where it exists."""
     for arity in arities:
         names = tuple(f"x{i}" for i in range(arity))
-        RULES[func, arity] = Rule(func, names, (None,) * arity)
+        RULES[func, arity] = Rule(func, names, (None,) * arity, constant=tuple(range(arity)))
     _generation[0] += 1
 
 
@@ -251,6 +264,8 @@ for _compare in (operator.lt, operator.le, operator.gt, operator.ge, operator.eq
     nondifferentiable(_compare, 2)
 nondifferentiable(operator.not_, 1)
 nondifferentiable(operator.floordiv, 2)
+nondifferentiable(runtime.dict_only, 1)  # (a check: its value is True)
+CHECKS.add(runtime.dict_only)
 
 # Module constants a function may read (`math.pi`, `from math import e`).
 CONSTANTS = {f"math.{n}": v for n, v in vars(math).items() if isinstance(v, float)}

@@ -6,7 +6,7 @@ tuples so it can be updated in place.  A mirror is owned by one adjoint
 variable at a time, so updating it in place is safe.
 """
 
-__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient"]
+__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient", "dict_only"]
 
 
 def zeros_like(value):
@@ -48,6 +48,17 @@ def add_each(total, term):
     return total
 
 
+def dict_only(value):
+    """Check that `dict(value)` (or `{**value}`) copies a dict: the sweeps give the copy's adjoint to
+    `value` as it is, which a list of (key, value) pairs could not take."""
+    if not isinstance(value, dict):
+        from .errors import TranspileError
+
+        raise TranspileError(f"dict(...) of a {type(value).__name__} is not supported (only a copy of a dict); "
+                             "write the dict as a literal or with dict(zip([keys], [values])).")
+    return True
+
+
 def as_gradient(mirror, value):
     """The mirror shaped like `value`: a tuple where `value` has a tuple, a float at each float
     leaf, and None at leaves that are not differentiable (ints, bools, strings, None)."""
@@ -56,6 +67,8 @@ def as_gradient(mirror, value):
     if isinstance(value, (list, tuple)):
         items = [as_gradient(m, item) for m, item in zip(mirror, value)]
         return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, float) or not isinstance(value, (int, str, type(None))):
+    if isinstance(value, float):  # (a NumPy number where NumPy read the leaf out of an array)
+        return float(mirror)
+    if not isinstance(value, (int, str, type(None))):
         return mirror
     return None
