@@ -3,6 +3,7 @@
 import copy
 import random
 
+import numpy as np
 import pytest
 
 import transpile as tp
@@ -257,3 +258,43 @@ def test_converted_structures_get_gradients_of_the_arguments_type():
     assert type(gradient) is tuple and all(type(g) is float for g in gradient)
     gradient = tp.grad(structures.copies_a_dict)({"w": 0.5, "b": 1.3})
     assert set(gradient) == {"w", "b"}
+
+
+def concatenates_arguments(xs, ys):
+    zs = xs + ys
+    return zs[0] * zs[2]
+
+
+def sums_a_concatenation(xs, ys):
+    return sum(xs + ys) * xs[0]
+
+
+def loops_over_a_concatenation(xs, ys):
+    zs = xs + ys
+    total = 0.0
+    for z in zs:
+        total = total + z * z
+    return total
+
+
+def indexes_a_repetition(xs):
+    zs = xs * 2
+    copy = zs
+    return copy[3] * xs[0]
+
+
+@pytest.mark.parametrize("func", [concatenates_arguments, sums_a_concatenation, loops_over_a_concatenation,
+                                  indexes_a_repetition])
+def test_arithmetic_whose_result_is_a_list_is_refused(func):
+    """The result is indexed, summed or looped over, so the operands are lists: the numeric rule of `+`
+    would give each operand the whole concatenation's gradient (it did)."""
+    args = ([0.5, 2.0], [3.0, 4.0])[:func.__code__.co_argcount]
+    for kind in (tp.grad, tp.value_and_grad):
+        with pytest.raises(tp.TranspileError, match="concatenation"):
+            kind(func, wrt=tuple(range(len(args))))(*args)
+
+
+def test_the_same_arithmetic_on_arrays_is_differentiated():
+    xs, ys = np.array([0.5, 2.0, 1.0]), np.array([3.0, 4.0, 1.0])
+    dxs, dys = tp.grad(concatenates_arguments, wrt=(0, 1))(xs, ys)
+    assert dxs.tolist() == dys.tolist() == [2.0, 0.0, 3.5]
