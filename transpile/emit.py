@@ -12,7 +12,7 @@ import math
 import sys
 from collections import Counter
 
-from . import array_runtime, ir, runtime
+from . import array_runtime, ir, rules, runtime
 from .kinds import float_names, is_float
 from .numpy_rules import ATTRIBUTES, COUNTS, METHODS
 from .numpy_rules import REDUCTIONS as _REDUCTIONS
@@ -305,17 +305,65 @@ def stmt_target(stmt):
     return stmt_target_node(stmt).id
 
 
-def imports_used(stmts):
+def imports_used(stmts, aliases=None):
     """The import lines generated code needs: `math` for `math.sin(x)`, `transpile.runtime`
-    helpers for code that differentiates lists, tuples or dicts."""
+    helpers for code that differentiates lists, tuples or dicts.  `aliases` (from `unshadow`):
+    the global names the function reads under another name, since a variable has theirs."""
+    aliases = aliases or {}
     names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)}
-    modules = names & {"math", "np"}  # (read only as `math.sin`, `np.exp`: no variable has these names)
+    names -= set(aliases)  # (what is left of those names are the variables)
+    modules = names & {"math", "np"}
     lines = [{"math": "import math", "np": "import numpy as np"}[m] for m in sorted(modules)]
+    lines += [f"import {'numpy' if m == 'np' else m} as {aliases[m]}" for m in sorted(set(aliases) & {"math", "np"})]
     for module in (runtime, array_runtime):
-        helpers = sorted(names & set(module.__all__))
+        helpers = sorted(names & set(module.__all__)) + [f"{h} as {aliases[h]}" for h in sorted(aliases)
+                                                          if h in module.__all__]
         if helpers:
             lines.append(f"from {module.__name__} import {', '.join(helpers)}")
+    for name in sorted(aliases):
+        if name in rules.EXTERNALS:  # (the loader binds these into the module before it runs)
+            lines.append(f"{aliases[name]} = {name}")
+        elif name not in ("math", "np") and name not in runtime.__all__ and name not in array_runtime.__all__:
+            lines.append(f"from builtins import {name} as {aliases[name]}")
     return lines
+
+
+def unshadow(stmts, params):
+    """Generated code reads globals (`math.log`, `np.sum`, `zeros_like`, `float`, `locals`) that a
+    parameter or variable of the user's may also be called: rename those reads (a Name marked
+    `alias`, renamed by `function_source` once calls are spelled) and return {global: alias}
+    for `imports_used`.  Callees are globals by construction (the resolver spells every call;
+    `NAME.append`/`NAME.pop` on a local list excepted), as are the names marked `builtin`
+    (`float` in the argument guard)."""
+    local, seen, imported = set(params), set(params), set()
+    for node in (n for stmt in stmts for n in ast.walk(stmt)):
+        if isinstance(node, ast.Name):
+            seen.add(node.id)
+            if isinstance(node.ctx, ast.Store):
+                local.add(node.id)
+        elif isinstance(node, ast.alias):
+            imported.add(node.asname or node.name)  # (the guard's helper, imported where it is called)
+    reads = []
+    for node in (n for stmt in stmts for n in ast.walk(stmt)):
+        if isinstance(node, ast.Call):
+            root = node.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            method = isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "pop") \
+                and node.func.value is root and ir.callee(node) is None
+            if isinstance(root, ast.Name) and not method and not getattr(root, "builtin", False):
+                reads.append(root)
+        elif isinstance(node, ast.Name) and getattr(node, "builtin", False):
+            reads.append(node)
+    aliases = {}
+    for node in reads:
+        if node.id in local and node.id not in imported:
+            if node.id not in aliases:
+                aliases[node.id] = next(f"{node.id}_{k}" for k in range(1, len(seen) + 2)
+                                        if f"{node.id}_{k}" not in seen and f"{node.id}_{k}" not in rules.EXTERNALS)
+                seen.add(aliases[node.id])
+            node.alias = aliases[node.id]
+    return aliases
 
 
 def mark_array_calls(stmts, kinds):
@@ -620,6 +668,9 @@ def function_source(name, arguments, docstring, body):
     """Unparse a function definition, turning comment markers into comments."""
     spelling = _Spelling()
     body = [spelling.visit(stmt) for stmt in body]
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Name) and getattr(node, "alias", None):
+            node.id = node.alias  # (see `unshadow`)
     doc = ast.Expr(value=ast.Constant(value=docstring))
     fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     fdef = ast.FunctionDef(name=name, args=arguments, body=[doc] + body, decorator_list=[], returns=None,

@@ -97,9 +97,6 @@ if hasattr(ast, "Match"):
     _REFUSED[ast.Match] = "'match' statements are not supported yet; split the function at the match."
 
 
-_MODULE_NAMES = {"math", "np"}  # roots of the callees generated code spells out
-
-
 def _source_of(func):
     name = getattr(func, "__name__", repr(func))
     if isinstance(func, types.MethodType):
@@ -243,10 +240,6 @@ def _fence(parsed):
     if args.vararg or args.kwarg:
         raise parsed.error(args.vararg or args.kwarg,
                            "*args and **kwargs are not supported; name each parameter.")
-    for arg in args.posonlyargs + args.args + args.kwonlyargs:
-        if arg.arg in _MODULE_NAMES:
-            raise parsed.error(arg, f"a parameter named '{arg.arg}' would hide the module the generated code "
-                                    "calls; rename the parameter.")
     nodes = list(ast.walk(parsed.tree))
     keys = {id(k) for n in nodes if isinstance(n, ast.Dict) for k in n.keys} | {
         id(n.slice) for n in nodes if isinstance(n, ast.Subscript)} | {
