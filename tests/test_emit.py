@@ -187,3 +187,54 @@ def test_user_names_do_not_hide_what_array_generated_code_reads(tmp_path, name):
     hvp = tp.jvp(tp.grad(f), point, direction)[1]
     moved = [tp.grad(f)(point[0] + s * 1e-6 * direction[0], point[1]) for s in (1, -1)]
     np.testing.assert_allclose(hvp, (moved[0] - moved[1]) / 2e-6, rtol=1e-4, atol=1e-6)
+
+
+def _elif_chain(branches):
+    lines = ["def f(x, k):", "    if k == 0:", "        y = x * 1.0"]
+    for i in range(1, branches):
+        lines += [f"    elif k == {i}:", f"        y = x * {i + 1}.0 + {i}.0"]
+    return "\n".join(lines + ["    else:", "        y = x", "    return y * x", ""])
+
+
+def test_a_long_elif_chain_is_unfolded_and_differentiated(tmp_path):
+    from .helpers import import_source
+
+    f = import_source(_elif_chain(100), tmp_path, "chain").f  # (100 levels: Python's indentation limit)
+    reverse, forward = tp.grad(f), tp.grad(f, mode="forward")
+    for k in (0, 1, 57, 99, 200):  # 200 takes the else
+        c = k + 1.0 if k < 100 else 1.0
+        assert reverse(1.5, k) == pytest.approx(2 * c * 1.5 + (k if 0 < k < 100 else 0.0))
+        assert forward(1.5, k) == pytest.approx(reverse(1.5, k))
+    shorter = import_source(_elif_chain(emit.MAX_DEPTH + 5), tmp_path, "chain").f  # unfolded too
+    second, hessian = tp.grad(tp.grad(shorter)), tp.hessian(shorter)  # the unfolded code, differentiated again
+    for k in (0, 7, emit.MAX_DEPTH + 4, 200):
+        c = k + 1.0 if k < emit.MAX_DEPTH + 5 else 1.0
+        assert second(1.5, k) == pytest.approx(2 * c) and hessian(1.5, k) == pytest.approx(2 * c)
+    assert max(len(line) - len(line.lstrip()) for line in tp.source(f).splitlines()) <= 4 * emit.MAX_DEPTH
+
+
+def test_transpiling_an_elif_chain_takes_time_linear_in_its_length(tmp_path):
+    import time
+
+    from .helpers import import_source
+
+    seconds = []
+    for branches in (20, 80):
+        f = import_source(_elif_chain(branches), tmp_path, "chain").f
+        start = time.process_time()
+        tp.source(f)
+        seconds.append(time.process_time() - start)
+    assert seconds[1] < 9 * seconds[0], seconds  # 4x the branches: linear ~4x, quadratic ~16x
+
+
+def test_an_int_constant_of_over_4300_digits_is_emitted_and_compiled(tmp_path):
+    from .helpers import import_source
+
+    module = import_source("K = 10 ** 5000 + 3\n\ndef f(x, n):\n    m = n * K\n    return x * (m % 7) + x * x\n",
+                           tmp_path, "huge")
+    expected = 2 * 1.5 + (2 * (10 ** 5000 + 3)) % 7
+    assert tp.grad(module.f)(1.5, 2) == expected
+    assert tp.grad(module.f, mode="forward")(1.5, 2) == expected
+    assert tp.value_and_grad(module.f)(1.5, 2) == (module.f(1.5, 2), expected)
+    assert tp.grad(tp.grad(module.f))(1.5, 2) == 2.0
+    assert hex(10 ** 5000 + 3) in tp.source(module.f)  # Python compiles no decimal literal that long

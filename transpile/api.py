@@ -137,8 +137,11 @@ def _array_syntax(code):
     import dis
 
     from .numpy_rules import ATTRIBUTES, METHODS
+    from .pipeline import int_digits
 
-    for op in dis.get_instructions(code):
+    with int_digits():  # (dis spells every constant, an int of 5,000 digits too)
+        instructions = list(dis.get_instructions(code))
+    for op in instructions:
         if op.opname in ("BINARY_MATRIX_MULTIPLY", "BUILD_SLICE", "BINARY_SLICE") or (
                 op.opname == "BINARY_OP" and op.argrepr.startswith("@")):
             return True
@@ -337,7 +340,10 @@ def jacobian(func, wrt=0, mode="reverse"):
         raise TranspileError(f"mode={mode!r}: use 'reverse', 'forward' or 'auto'.")
     single = not isinstance(wrt, (tuple, list))
     wrt = (wrt,) if single else tuple(wrt)
-    returned = normalize(parse(func))[0][-1].value  # what every path returns, after branches merge
+    from .pipeline import int_digits
+
+    with int_digits():
+        returned = normalize(parse(func))[0][-1].value  # what every path returns, after branches merge
     spread = isinstance(returned, ast.Tuple)  # the pullback then takes one cotangent per output
     outputs = len(returned.elts) if isinstance(returned, (ast.Tuple, ast.List)) else 1
     if mode == "forward" or (mode == "auto" and len(wrt) <= outputs):

@@ -618,7 +618,9 @@ class _Spelling(ast.NodeTransformer):
     def visit_Constant(self, node):
         value = node.value
         if type(value) in (int, float) and (value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
-            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+            return ast.UnaryOp(op=ast.USub(), operand=self.visit_Constant(ast.Constant(value=-value)))
+        if type(value) is int and value.bit_length() > 10000:  # Python compiles no decimal int of over
+            return ast.Name(id=hex(value), ctx=ast.Load())   # 4,300 digits, any hexadecimal one
         return node
 
     def visit_Call(self, node):
@@ -664,10 +666,74 @@ def readable(stmts, namer, params, preferred=(), floats=(), arrays=False):
     return drop_empty_comments(stmts if arrays else augmented(stmts))
 
 
+MAX_DEPTH = 40  # deeper `if`s are unfolded: Python refuses 100 levels of indentation
+
+
+def _depth(stmts):
+    """How many levels of blocks `stmts` nest."""
+    return max((1 + max(map(_depth, ir.blocks(s))) for s in stmts if s.__class__ in ir._COMPOUND), default=0)
+
+
+def unfold_deep_branches(stmts, taken, depth=1):
+    """An `if` nested deeper than MAX_DEPTH (an `elif` chain of 100 branches is 100 levels) written
+    as a sequence of guarded blocks, one level deep: `then_1 = c; else_1 = not then_1`, `if then_1:
+    ...`, `if else_1: ...`, an inner `if d` under `else_1` as `then_2 = else_1 and d`, ...  Each guard
+    is computed before the blocks it guards run, and reads the test once, where the original did."""
+    if depth + _depth(stmts) <= MAX_DEPTH:
+        return stmts
+
+    def fresh(base):
+        name = next(f"{base}_{k}" for k in range(1, len(taken) + 2) if f"{base}_{k}" not in taken)
+        taken.add(name)
+        return name
+
+    def guarded(guard, block, out):
+        if block:
+            out.append(block[0] if guard is None and len(block) == 1 else ast.If(test=ir.name(guard), body=block,
+                                                                                  orelse=[]))
+
+    def unfold(block, guard, out):
+        group = []
+        for stmt in block:
+            if isinstance(stmt, ast.If):
+                guarded(guard, group, out)
+                group = []
+                then, other = fresh("then"), fresh("otherwise")
+                test = stmt.test if guard is None else ast.BoolOp(op=ast.And(), values=[ir.name(guard), stmt.test])
+                otherwise = ast.UnaryOp(op=ast.Not(), operand=ir.name(then))
+                if guard is not None:
+                    otherwise = ast.BoolOp(op=ast.And(), values=[ir.name(guard), otherwise])
+                out += [ir.assign(then, test), ir.assign(other, otherwise)]
+                unfold(stmt.body, then, out)
+                unfold(stmt.orelse, other, out)
+            elif ir.is_comment(stmt):
+                guarded(guard, group, out)
+                group = []
+                out.append(stmt)  # (a comment needs no guard, and cannot be a block's only statement)
+            else:
+                for inner in ir.blocks(stmt):  # a loop: its body starts two levels in
+                    inner[:] = unfold_deep_branches(inner, taken, depth + 2)
+                group.append(stmt)
+        guarded(guard, group, out)
+
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.If) and depth + _depth([stmt]) > MAX_DEPTH:
+            unfold([stmt], None, out)
+        else:
+            for inner in ir.blocks(stmt):
+                inner[:] = unfold_deep_branches(inner, taken, depth + 1)
+            out.append(stmt)
+    return out
+
+
 def function_source(name, arguments, docstring, body):
     """Unparse a function definition, turning comment markers into comments."""
     spelling = _Spelling()
     body = [spelling.visit(stmt) for stmt in body]
+    taken = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)} | {
+        a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg)}
+    body = unfold_deep_branches(body, taken)
     for node in (n for stmt in body for n in ast.walk(stmt)):
         if isinstance(node, ast.Name) and getattr(node, "alias", None):
             node.id = node.alias  # (see `unshadow`)

@@ -443,14 +443,27 @@ def _without_loop_returns(body):
     return lift(body)
 
 
+def _has_return(stmts):
+    """Whether a `return` is among `stmts` or the statements nested in them (expressions are not
+    searched: per level of an `elif` chain that would cost the whole chain's expressions)."""
+    for node in stmts:
+        found = getattr(node, "has_return", None)  # (remembered: nodes are not changed, only moved)
+        if found is None:
+            found = node.has_return = isinstance(node, ast.Return) or any(
+                isinstance(value, list) and _has_return(value)
+                for value in (getattr(node, f, None) for f in ("body", "orelse", "finalbody", "handlers", "cases")))
+        if found:
+            return True
+    return False
+
+
 def _single_exit(body):
     """Move the statements after an `if` that returns on some paths into its other paths.
 
     Afterwards an `if` either returns on every path or contains no return.
     """
     for index, stmt in enumerate(body):
-        if isinstance(stmt, ast.If) and not _returns([stmt]) and any(
-                isinstance(n, ast.Return) for n in ast.walk(stmt)):
+        if isinstance(stmt, ast.If) and not _returns([stmt]) and _has_return([stmt]):
             rest = body[index + 1:]
 
             def continued(block):

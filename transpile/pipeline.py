@@ -5,6 +5,7 @@ function, named `options.entry_name(func)`.  Loading and caching live in `load`.
 """
 
 import ast
+import contextlib
 import copy
 import os
 import sys
@@ -52,12 +53,30 @@ def generate(func, options):
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))  # the passes recurse once per nesting level of an expression
     try:
-        return _generate(func, options)
+        with int_digits():
+            return _generate(func, options)
     except RecursionError:
         raise TranspileError(f"cannot differentiate '{func.__name__}': an expression is nested too deeply; "
                              "split it into several assignments.") from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+@contextlib.contextmanager
+def int_digits():
+    """No limit on the digits of an int turned into text, for the passes that name, compare and
+    print constants (an int of over 4,300 digits, `10 ** 5000`, is one); the emitter spells
+    such an int in hexadecimal, which compiling has no limit for."""
+    get, set_ = getattr(sys, "get_int_max_str_digits", None), getattr(sys, "set_int_max_str_digits", None)
+    if get is None:  # (a Python without the limit)
+        yield
+        return
+    limit = get()
+    set_(0)
+    try:
+        yield
+    finally:
+        set_(limit)
 
 
 def _generate(func, options):
