@@ -145,3 +145,16 @@ def test_jacobian_of_list_outputs(tmp_path, mode):
     assert tp.jacobian(module.built_list, mode=mode)(2.0, 3).tolist() == [0.0, 1.0, 2.0]
     dx, dy = tp.jacobian(module.tuple_variable, wrt=(0, 1), mode=mode)(2.0, 3.0)
     assert dx.tolist() == [3.0, 1.0] and dy.tolist() == [2.0, -1.0]
+
+
+def test_wrt_names_a_method_parameter_as_the_source_spells_it(tmp_path):
+    from .helpers import import_source
+
+    module = import_source("class C:\n    def m(self, x, __y):\n        return x * __y * __y\n"
+                           "class _D:\n    @staticmethod\n    def s(__a, b):\n        return __a * b\n", tmp_path, "mangled")
+    assert tp.grad(module.C.m, wrt="__y")(None, 2.0, 3.0) == tp.grad(module.C.m, wrt=2)(None, 2.0, 3.0) == 12.0
+    assert tp.grad(module.C.m, wrt=("x", "__y"), mode="forward")(None, 2.0, 3.0) == (9.0, 12.0)
+    assert tp.grad(module._D.s, wrt="__a")(2.0, 3.0) == 3.0
+    assert tp.hessian(module.C.m, wrt="__y")(None, 2.0, 3.0) == 4.0
+    with pytest.raises(tp.errors.WrtError, match=r"it has \(self, x, __y\)"):
+        tp.grad(module.C.m, wrt="y")

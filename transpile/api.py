@@ -40,16 +40,35 @@ def _resolve_wrt(func, wrt):
             if not -len(params) <= w < len(params):
                 raise WrtError(f"wrt={w} for '{name}': it has {len(params)} parameters ({', '.join(params)}).")
             w = w % len(params)
-        elif w not in params:
-            raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({', '.join(params)}).")
+        elif w not in params and _mangled(func, w) not in params:
+            shown = ", ".join(_unmangled(func, p) for p in params)
+            raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({shown}).")
         else:
-            w = params.index(w)
+            w = params.index(w if w in params else _mangled(func, w))
         positions.append(w)
     if not positions:
         raise WrtError(f"wrt=() for '{name}': name at least one parameter.")
     if len(set(positions)) != len(positions):
         raise WrtError(f"wrt={wrt!r} for '{name}': a parameter is named twice.")
     return tuple(positions), single
+
+
+def _class_of(func):
+    """The name of the class `func` is defined in (its `__y` parameters are `_C__y` in the code), or None."""
+    parts = getattr(func, "__qualname__", "").split(".")
+    return parts[-2].lstrip("_") or None if len(parts) > 1 and parts[-2] != "<locals>" else None
+
+
+def _mangled(func, name):
+    """`name` as the code of a method spells it: `__y` in class C is `_C__y` (Python's name mangling)."""
+    owner = _class_of(func)
+    return f"_{owner}{name}" if owner and name.startswith("__") and not name.endswith("__") else name
+
+
+def _unmangled(func, name):
+    """`name` as the source spells it (`_C__y` is `__y` in a method of C)."""
+    owner = _class_of(func)
+    return name[len(owner) + 1:] if owner and name.startswith(f"_{owner}__") else name
 
 
 def _transform(func, kind, wrt, optimize=True, mode="reverse", kinds=None):
@@ -413,8 +432,7 @@ def _where(func):
 def _numbers_only(func, args, wrt, who):
     """jacobian and hessian take one forward pass per number: refuse structured and array arguments."""
     params = _parameters(func)
-    for w in wrt:
-        position = params.index(w) if isinstance(w, str) else w
+    for position in _resolve_wrt(func, tuple(wrt))[0]:
         if position < len(args) and isinstance(args[position], (list, tuple, dict)):
             raise WrtError(f"{who} of '{func.__name__}' with respect to '{params[position]}', a "
                            f"{type(args[position]).__name__}: {who} takes numbers (or arrays); use grad or vjp.")

@@ -349,6 +349,13 @@ def statements(parsed, builder, env, body=None, helper=None):
         elif isinstance(stmt, ast.Expr) and ir.popped(stmt.value):  # the value is not needed; the list shrinks
             builder.stmts.append(ast.Expr(value=builder.rhs(stmt.value, env)))
             builder.stmts[-1].lineno = stmt.lineno
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
+                and (stmt.value.func.id in builder.helpers or stmt.value.func.id in parsed.callees):
+            callee = parsed.callees.get(stmt.value.func.id)
+            raise parsed.error(stmt, f"the helper '{callee.name if callee else stmt.value.func.id}' is called as a "
+                                     "statement, for what it does to its arguments (such as appending to a list); "
+                                     "helpers that change their arguments are not supported (a call is inlined for "
+                                     "its value): return the value and append it here, ys.append(helper(v)).")
         elif isinstance(stmt, ast.Expr):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
