@@ -182,7 +182,8 @@ def _scalar_output(parsed, body, namer, arrays):
         return body, value
     if isinstance(kind, Array) and kind.ndim > 0:
         raise parsed.error(body[-1], "grad needs a scalar output, but the function returns an array; reduce it "
-                                     "(np.sum) or use transpile.jacobian or transpile.vjp.", NonScalarOutputError)
+                                     "(np.sum) or use transpile.vjp or transpile.jvp (transpile.jacobian takes "
+                                     "numbers until full array Jacobians come).", NonScalarOutputError)
     checked = namer.fresh("output")
     check = ir.assign(checked, ast.Call(func=ir.name("scalar_output"), args=[value], keywords=[]), body[-1].lineno)
     arrays.kinds[checked] = SCALAR
