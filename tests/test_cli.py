@@ -137,3 +137,101 @@ def test_jvp_and_cache_commands(tmp_path):
     cleared = run("cache", "clear", tmp_path=tmp_path)
     assert cleared.returncode == 0 and "removed" in cleared.stdout
     assert "entries: 0" in run("cache", "info", tmp_path=tmp_path).stdout
+
+
+TARGETS = '''
+import numpy as np
+
+def on_arrays(W, x):
+    return np.sum(np.tanh(W @ x) ** 2)
+
+def scalar_numpy(x, y):
+    return np.sin(x) * y
+
+def on_list(xs):
+    return xs[0] * xs[1] ** 2
+
+def on_dict(p):
+    return p["a"] * p["b"]
+
+def counted(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x * i
+    return s
+
+def annotated(x, n: int = 2):
+    return x ** n
+'''
+
+
+def in_process(capsys, *args):
+    """(exit code, stdout, stderr) of the command line run in this process (faster than a subprocess)."""
+    from transpile import cli
+
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def targets(tmp_path):
+    path = tmp_path / "targets.py"
+    path.write_text(TARGETS)
+    return str(path)
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "{t}:on_arrays"],
+    ["compare", "{t}:on_arrays"],
+    ["graph", "{t}:on_arrays"],
+    ["graph", "{t}:scalar_numpy"],
+    ["compare", "{t}:scalar_numpy"],
+    ["check", "{t}:on_list"],
+    ["compare", "{t}:on_list"],
+    ["compare", "{t}:on_list", "--at", "xs=[1.0,2.0]"],
+    ["compare", "{t}:counted", "--at", "n=3"],
+    ["check", "{t}:on_arrays", "--at", "W=[[1.0,2.0]],x=[1.0,2.0,3.0]"],  # shapes that do not fit
+])
+def test_what_cannot_run_is_one_line_with_exit_2(capsys, targets, args):
+    code, out, err = in_process(capsys, *[a.format(t=targets) for a in args])
+    assert code == 2, (out, err)
+    assert err.startswith("transpile: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    if "on_arrays" in args[1] and "--at" not in args:  # says how to give arrays, or what to use instead
+        assert ("--at" in err and "[1.0,2.0]" in err) if args[0] != "compare" else "transpile check" in err
+
+
+def test_check_and_graph_take_arrays_lists_and_dicts(capsys, targets):
+    code, out, err = in_process(capsys, "check", f"{targets}:on_arrays", "--at", "W=[[1.0,2.0],[0.5,0.1]],x=[0.3,0.2]")
+    assert code == 0 and "worst relative error" in out, err
+    code, out, err = in_process(capsys, "graph", f"{targets}:on_arrays", "--at", "W=[[1.0,2.0],[0.5,0.1]],x=[0.3,0.2]")
+    assert code == 0 and out.startswith('digraph "on_arrays"') and '"dW (result)"' in out, err
+    code, out, err = in_process(capsys, "check", f"{targets}:on_list", "--at", "xs=[1.0,2.0]")
+    assert code == 0 and "worst relative error" in out, err
+    code, out, err = in_process(capsys, "check", f"{targets}:on_dict", "--at", "p={'a':1.0,'b':2.0}")
+    assert code == 0 and "worst relative error" in out, err
+
+
+def test_int_looking_values_are_ints_where_the_parameter_is_one(capsys, targets):
+    code, out, err = in_process(capsys, "check", f"{targets}:counted", "--at", "n=10")
+    assert code == 0 and "worst relative error" in out, err  # n=10.0 would fail in range()
+    code, out, err = in_process(capsys, "compare", f"{targets}:annotated", "--at", "x=1.5,n=3.0", "--json")
+    assert code == 0, err
+    import json
+
+    report = json.loads(out)
+    assert report["point"]["n"] == 3 and report["wrt"] == ["x"] and report["values"]["transpile (AD)"] == [6.75]
+    code, out, err = in_process(capsys, "check", f"{targets}:counted", "--at", "x=1,n=4", "--wrt", "x")
+    assert code == 0, err  # --wrt names x: its 1 is the float 1.0
+
+
+def test_compare_inlines_helpers_like_transpile(capsys):
+    code, out, err = in_process(capsys, "compare", os.path.join(ROOT, "examples", "custom_rule.py") + ":loss",
+                                "--at", "w=0.3,b=0.5", "--json")
+    assert code == 0, err
+    import json
+
+    report = json.loads(out)
+    assert report["max_relative_difference"] < 1e-12
+    numerical, sympy_ = report["values"]["numerical (h^2)"], report["values"]["sympy diff"]
+    assert all(abs(a - b) < 1e-6 for a, b in zip(numerical, sympy_))

@@ -103,3 +103,14 @@ def test_mutual_recursion_names_the_cycle():
     with pytest.raises(errors.UnsupportedSyntaxError, match=r"ping -> pong -> ping") as info:
         tp.grad(bad_functions.ping)
     assert "bad_functions.py, line" in str(info.value)
+
+
+def test_a_helper_called_for_its_effect_on_a_list_says_so(tmp_path):
+    import transpile as tp
+
+    from .helpers import import_source
+
+    module = import_source("def add(ys, v):\n    ys.append(v)\n\ndef f(x):\n    ys = []\n    add(ys, x * 2.0)\n"
+                           "    return sum(ys)\n", tmp_path, "effects")
+    with pytest.raises(tp.errors.UnsupportedSyntaxError, match="helper 'add' is called as a statement.*append"):
+        tp.grad(module.f)

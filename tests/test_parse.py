@@ -1,6 +1,7 @@
 """parse: source retrieval, decorator stripping, name resolution."""
 
 import ast
+import math
 
 import pytest
 
@@ -100,12 +101,12 @@ Second line at column 0."""
     assert tp.grad(inner)(3.0) == 6.0
 
 
-def test_parameter_named_like_a_module_is_refused(tmp_path):
+def test_parameter_named_like_a_module_is_supported(tmp_path):
     from .helpers import import_source
 
-    module = import_source("def f(math, x):\n    return math * x\n", tmp_path, "shadow")
-    with pytest.raises(tp.TranspileError, match="parameter named 'math'"):
-        tp.grad(module.f)
+    module = import_source("import math as m\ndef f(math, x):\n    return math ** x * m.sin(x)\n", tmp_path, "shadow")
+    assert tp.grad(module.f, wrt=(0, 1))(2.0, 3.0) == pytest.approx(
+        (3.0 * 4.0 * math.sin(3.0), 8.0 * math.log(2.0) * math.sin(3.0) + 8.0 * math.cos(3.0)))
 
 
 @pytest.mark.parametrize("body", ["return max((x, y))", "return ((x, y), x)", "return [x, y]"])
@@ -137,3 +138,34 @@ def test_a_file_edited_after_import_is_refused(tmp_path):
     linecache.checkcache(path)
     with pytest.raises(tp.TranspileError, match="reload the module"):
         tp.grad(module.f, wrt=1)
+
+
+SCOPES = '''
+K = 3.0
+
+def helper_parameter(x):
+    def scale(K):
+        return K * 2.0
+    return x * K + scale(x)
+
+def helper_variable(x):
+    def scale(y):
+        K = 2.0
+        return y * K
+    return x * K + scale(x)
+
+def comprehension_variable(x):
+    s = sum([x * K for K in range(3)])
+    return s * K
+'''
+
+
+@pytest.mark.parametrize("name", ["helper_parameter", "helper_variable", "comprehension_variable"])
+def test_a_module_constant_named_like_a_helpers_own_variable_keeps_its_value(tmp_path, name):
+    import transpile as tp
+
+    from .helpers import central_difference, import_source
+
+    f = getattr(import_source(SCOPES, tmp_path, "scopes"), name)
+    assert tp.grad(f)(1.5) == pytest.approx(central_difference(f, [1.5], 0), rel=1e-6)
+    assert tp.grad(f, mode="forward")(1.5) == pytest.approx(central_difference(f, [1.5], 0), rel=1e-6)

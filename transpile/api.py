@@ -10,7 +10,7 @@ import weakref
 from numpy import ndarray as _ndarray
 
 from . import guard, load, runtime
-from .errors import TranspileError, WrtError
+from .errors import NonScalarOutputError, TranspileError, WrtError
 from .normalize import normalize
 from .parse import parse
 from .pipeline import TITLES, Options, generate
@@ -40,16 +40,35 @@ def _resolve_wrt(func, wrt):
             if not -len(params) <= w < len(params):
                 raise WrtError(f"wrt={w} for '{name}': it has {len(params)} parameters ({', '.join(params)}).")
             w = w % len(params)
-        elif w not in params:
-            raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({', '.join(params)}).")
+        elif w not in params and _mangled(func, w) not in params:
+            shown = ", ".join(_unmangled(func, p) for p in params)
+            raise WrtError(f"wrt={w!r} for '{name}': no such parameter; it has ({shown}).")
         else:
-            w = params.index(w)
+            w = params.index(w if w in params else _mangled(func, w))
         positions.append(w)
     if not positions:
         raise WrtError(f"wrt=() for '{name}': name at least one parameter.")
     if len(set(positions)) != len(positions):
         raise WrtError(f"wrt={wrt!r} for '{name}': a parameter is named twice.")
     return tuple(positions), single
+
+
+def _class_of(func):
+    """The name of the class `func` is defined in (its `__y` parameters are `_C__y` in the code), or None."""
+    parts = getattr(func, "__qualname__", "").split(".")
+    return parts[-2].lstrip("_") or None if len(parts) > 1 and parts[-2] != "<locals>" else None
+
+
+def _mangled(func, name):
+    """`name` as the code of a method spells it: `__y` in class C is `_C__y` (Python's name mangling)."""
+    owner = _class_of(func)
+    return f"_{owner}{name}" if owner and name.startswith("__") and not name.endswith("__") else name
+
+
+def _unmangled(func, name):
+    """`name` as the source spells it (`_C__y` is `__y` in a method of C)."""
+    owner = _class_of(func)
+    return name[len(owner) + 1:] if owner and name.startswith(f"_{owner}__") else name
 
 
 def _transform(func, kind, wrt, optimize=True, mode="reverse", kinds=None):
@@ -137,8 +156,11 @@ def _array_syntax(code):
     import dis
 
     from .numpy_rules import ATTRIBUTES, METHODS
+    from .pipeline import int_digits
 
-    for op in dis.get_instructions(code):
+    with int_digits():  # (dis spells every constant, an int of 5,000 digits too)
+        instructions = list(dis.get_instructions(code))
+    for op in instructions:
         if op.opname in ("BINARY_MATRIX_MULTIPLY", "BUILD_SLICE", "BINARY_SLICE") or (
                 op.opname == "BINARY_OP" and op.argrepr.startswith("@")):
             return True
@@ -327,29 +349,40 @@ def jacobian(func, wrt=0, mode="reverse"):
     """A function returning the Jacobian of `func` with respect to `wrt`.
 
     For each `wrt` entry an array of shape `out.shape` (func returns a float:
-    `()`; a tuple of m floats: `(m,)`); a tuple of them if `wrt` is a tuple.
+    `()`; a tuple or list of m floats: `(m,)`); a tuple of them if `wrt` is a tuple.
     `mode="reverse"` takes one pullback per output, `"forward"` one tangent
     sweep for all inputs together, `"auto"` whichever has fewer passes.
+    Arrays (as a `wrt` argument or in the output) are refused when called, with
+    a NonScalarOutputError or WrtError pointing to `vjp`, `jvp` and `grad`.
     """
     if mode not in ("reverse", "forward", "auto"):
         raise TranspileError(f"mode={mode!r}: use 'reverse', 'forward' or 'auto'.")
     single = not isinstance(wrt, (tuple, list))
     wrt = (wrt,) if single else tuple(wrt)
-    returned = normalize(parse(func))[0][-1].value  # what every path returns, after branches merge
-    outputs = len(returned.elts) if isinstance(returned, ast.Tuple) else 1
-    shape = (outputs,) if isinstance(returned, ast.Tuple) else ()
+    from .pipeline import int_digits
+
+    with int_digits():
+        returned = normalize(parse(func))[0][-1].value  # what every path returns, after branches merge
+    spread = isinstance(returned, ast.Tuple)  # the pullback then takes one cotangent per output
+    outputs = len(returned.elts) if isinstance(returned, (ast.Tuple, ast.List)) else 1
     if mode == "forward" or (mode == "auto" and len(wrt) <= outputs):
         columns = _transform(func, "jacobian", wrt)[0]
 
         def flat(args, kwargs):
-            return columns(*args, **kwargs)
+            entries = list(columns(*args, **kwargs))  # per wrt entry, the tangent of each output
+            shapes = {_numbers_out(func, tuple(entries) if spread else entry) for entry in entries}
+            return entries, (outputs,) if spread else shapes.pop()
     else:
         pullback = _transform(func, "vjp", wrt)[0]
-        seeds = [tuple(1.0 if i == j else 0.0 for j in range(outputs)) for i in range(outputs)]
 
         def flat(args, kwargs):  # row i of the pullbacks is column-major in wrt: transpose
-            rows = [pullback(*args, *seed, **kwargs) for seed in seeds]
-            return [rows[i][k] for k in range(len(wrt)) for i in range(outputs)]
+            value = func(*copy.deepcopy(args), **kwargs)  # (its structure: how to seed the pullbacks)
+            shape = _numbers_out(func, value)
+            count = shape[0] if shape else 1
+            seeds = [[1.0 if i == j else 0.0 for j in range(count)] for i in range(count)]
+            rows = [pullback(*args, *seed, **kwargs) if spread else
+                    pullback(*args, type(value)(seed) if shape else seed[0], **kwargs) for seed in seeds]
+            return [rows[i][k] for k in range(len(wrt)) for i in range(count)], shape
     positional = func.__code__.co_argcount
 
     def jacobian_of(*args, **kwargs):
@@ -360,20 +393,54 @@ def jacobian(func, wrt=0, mode="reverse"):
             bound = inspect.signature(func).bind(*args, **kwargs)
             bound.apply_defaults()
             args, kwargs = bound.args, bound.kwargs
-        blocks = numpy.array(flat(args, kwargs), dtype=float).reshape((len(wrt),) + shape)
+        entries, shape = flat(args, kwargs)
+        blocks = numpy.array(entries, dtype=float).reshape((len(wrt),) + shape)
         return blocks[0] if single else tuple(blocks)
 
     return jacobian_of
 
 
+def _numbers_out(func, value):
+    """The Jacobian block's shape for an output `value`: () for a number, (m,) for a tuple or list
+    of m numbers.  Anything else (arrays) is refused: full array Jacobians are not supported yet."""
+    import numbers
+
+    def number(v):
+        return isinstance(v, numbers.Number) or (isinstance(v, _ndarray) and v.ndim == 0)
+
+    if number(value):
+        return ()
+    if isinstance(value, (tuple, list)) and all(number(v) for v in value):
+        return (len(value),)
+    what = f"an array of shape {value.shape}" if isinstance(value, _ndarray) else \
+        f"a {type(value).__name__} holding arrays or structures" if isinstance(value, (tuple, list, dict)) else \
+        f"a {type(value).__name__}"
+    raise NonScalarOutputError(
+        f"jacobian of '{func.__name__}' ({_where(func)}): its output (or the output's derivative) is {what}, and "
+        "jacobian takes functions returning a number or a tuple or list of numbers (full array Jacobians are not "
+        "supported yet); use transpile.vjp (one pullback per output row), transpile.jvp (one column per "
+        "tangent), or transpile.grad of a scalar reduction.")
+
+
+def _where(func):
+    import os
+
+    code = func.__code__
+    return f"{os.path.basename(code.co_filename)}, line {code.co_firstlineno}"
+
+
 def _numbers_only(func, args, wrt, who):
-    """jacobian and hessian take one forward pass per number: refuse structured arguments."""
+    """jacobian and hessian take one forward pass per number: refuse structured and array arguments."""
     params = _parameters(func)
-    for w in wrt:
-        position = params.index(w) if isinstance(w, str) else w
+    for position in _resolve_wrt(func, tuple(wrt))[0]:
         if position < len(args) and isinstance(args[position], (list, tuple, dict)):
             raise WrtError(f"{who} of '{func.__name__}' with respect to '{params[position]}', a "
                            f"{type(args[position]).__name__}: {who} takes numbers (or arrays); use grad or vjp.")
+        if position < len(args) and isinstance(args[position], _ndarray) and args[position].ndim > 0:
+            raise WrtError(f"{who} of '{func.__name__}' ({_where(func)}) with respect to '{params[position]}', an "
+                           f"array of shape {args[position].shape}: full array Jacobians and Hessians are not "
+                           "supported yet; use transpile.vjp (one pullback per output) or transpile.jvp (one "
+                           "column per tangent direction), or transpile.grad for a scalar output.")
 
 
 def hessian(func, wrt=0):

@@ -130,8 +130,8 @@ def scalar_output(value):
         from .errors import NonScalarOutputError
 
         raise NonScalarOutputError(f"{sys._getframe(1).f_code.co_name}: the function returned an array of shape "
-                                   f"{np.shape(value)}, and a gradient needs one number; use transpile.jacobian or "
-                                   "transpile.vjp for array outputs, or reduce the output (np.sum).")
+                                   f"{np.shape(value)}, and a gradient needs one number; use transpile.vjp or "
+                                   "transpile.jvp for array outputs, or reduce the output (np.sum).")
     return value
 
 

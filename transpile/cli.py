@@ -63,23 +63,89 @@ def _wrt(text):
     return values[0] if len(values) == 1 else values
 
 
-def _point(func, text):
-    """The arguments for `--at name=value,...` (unnamed parameters: random floats in [0.2, 1.5])."""
+def _point(func, text, wrt=None):
+    """(arguments, wrt positions) for `--at name=value,...` and `--wrt`.
+
+    A value is a Python literal: a number, or a list, tuple or dict of them (xs=[0.5,1.5]); for
+    a function that uses NumPy a list is passed as a float array.  An int-looking value is an int,
+    unless the parameter is annotated or defaults to a float, or `--wrt` names it; a float is an
+    int where the annotation or default is one.  Parameters not given take their default, else a
+    random float in [0.2, 1.5].  Without `--wrt`, the parameters holding floats (or structures
+    or arrays of them) are differentiated."""
+    import ast
+    import inspect
     import random
 
     params = api._parameters(func)[: func.__code__.co_argcount]
+    positions = api._resolve_wrt(func, _wrt(wrt))[0] if wrt else None
+    signature = inspect.signature(func).parameters
+    arrays = api.uses_numpy(func)
     given = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+    for part in _assignments(text or ""):
         name, sep, value = part.partition("=")
-        if not sep or name.strip() not in params:
+        name = name.strip()
+        if not sep or name not in params:
             raise TranspileError(f"--at {part!r}: write name=value with a parameter of '{func.__name__}' "
                                  f"({', '.join(params)})")
         try:
-            given[name.strip()] = float(value)
-        except ValueError:
-            raise TranspileError(f"--at {part!r}: {value!r} is not a number") from None
+            given[name] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise TranspileError(f"--at {part!r}: {value.strip()!r} is not a number or a Python literal "
+                                 "(a list: xs=[0.5,1.5])") from None
     rng = random.Random(0)
-    return [given[p] if p in given else rng.uniform(0.2, 1.5) for p in params]
+    point = []
+    for index, name in enumerate(params):
+        parameter = signature.get(name)
+        default = parameter.default if parameter is not None else inspect.Parameter.empty
+        annotation = parameter.annotation if parameter is not None else inspect.Parameter.empty
+        wants = int if annotation in (int, "int") or (type(default) is int) else \
+            float if annotation in (float, "float") or type(default) is float else None
+        if name not in given:
+            point.append(default if default is not inspect.Parameter.empty else rng.uniform(0.2, 1.5))
+            continue
+        value = given[name]
+        if type(value) is int and (wants is float or (positions is not None and index in positions)):
+            value = float(value)
+        elif type(value) is float and wants is int and value.is_integer():
+            value = int(value)
+        elif arrays and isinstance(value, (list, tuple)):
+            import numpy
+
+            value = numpy.asarray(value, dtype=float)
+        point.append(value)
+    if positions is None:
+        positions = tuple(i for i, v in enumerate(point) if type(v) not in (int, bool, str) and v is not None)
+        if not positions:
+            raise TranspileError(f"'{func.__name__}' gets no float argument to differentiate with respect to; "
+                                 "write one with a decimal point (--at x=1.0) or name it with --wrt.")
+    return point, positions
+
+
+def _assignments(text):
+    """`text` split at the commas outside brackets: 'x=1.0,xs=[1,2]' -> ['x=1.0', 'xs=[1,2]']."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p.strip() for p in parts + [current] if p.strip()]
+
+
+def _failed(func, args, what, exc):
+    """The one-line TranspileError for `what` (check, compare, graph) failing at `args` with `exc`."""
+    shown = ", ".join(f"{n}={v!r}" if len(repr(v)) < 40 else f"{n}=<{type(v).__name__}>"
+                      for n, v in zip(api._parameters(func), args))
+    hint = ("it uses NumPy: give arrays as lists, --at x=[1.0,2.0] (or use the Python API with example "
+            f"arrays: transpile.check_grad({func.__name__}, np.ones(3), ...))") if api.uses_numpy(func) else \
+        "give the arguments with --at name=value (numbers, or lists and dicts as Python literals: xs=[0.5,1.5])"
+    if what == "compare" and api.uses_numpy(func):
+        hint = "compare needs a function of numbers SymPy can read (math, not NumPy); use `transpile check`"
+    return TranspileError(f"{what} of '{func.__name__}' failed at {shown}: {type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}; {hint}.")
 
 
 def _coloured(text):
@@ -125,6 +191,8 @@ def build_parser():
     graph = commands.add_parser("graph", help="the computation graph (Graphviz DOT; SVG or PNG with `dot`)")
     graph.add_argument("target", metavar="FILE:FUNC")
     graph.add_argument("--wrt", default="0")
+    graph.add_argument("--at", default="", help="example arguments, name=value,... (NumPy functions need them: "
+                                                 "x=[1.0,2.0] is a float array)")
     graph.add_argument("-o", "--output", default=None, help="file.dot, file.svg or file.png (default: DOT to stdout)")
     cache = commands.add_parser("cache", help="the disk cache: where it is and what it holds, or empty it")
     cache.add_argument("action", choices=["info", "clear"])
@@ -152,31 +220,52 @@ def _run(args):
         wrt = _wrt(args.wrt) if args.wrt else tuple(range(func.__code__.co_argcount))
         sys.stdout.write(_coloured(api.source(func, wrt=wrt, kind="jvp", optimize=not args.no_optimize)))
     elif args.command in ("compare", "check"):
-        point = _point(func, args.at)
-        wrt = _wrt(args.wrt) if args.wrt else tuple(range(len(point)))
+        point, wrt = _point(func, args.at, args.wrt)
         from . import check
 
-        if args.command == "compare":
-            report = check.compare(func, *point, wrt=wrt)
-            print(report.to_json() if args.json else report)
-        else:
-            try:
+        try:
+            if args.command == "compare":
+                if any(not isinstance(point[p], (int, float)) for p in wrt):
+                    raise TranspileError(f"compare of '{func.__name__}': SymPy takes the function as one formula "
+                                         "of numbers; differentiate with respect to float parameters (--wrt), "
+                                         "or use `transpile check` for lists and arrays.")
+                report = check.compare(func, *point, wrt=wrt)
+                print(report.to_json() if args.json else report)
+            else:
                 print(check.check_grad(func, *point, wrt=wrt))
-            except AssertionError as exc:
-                print(f"transpile: check failed: {exc}", file=sys.stderr)
-                return 1
+        except AssertionError as exc:
+            if args.command == "compare":
+                raise _failed(func, point, args.command, exc) from None
+            print(f"transpile: check failed: {exc}", file=sys.stderr)
+            return 1
+        except TranspileError:
+            raise
+        except Exception as exc:  # the user's function or its gradient failed at this point: say so in one line
+            raise _failed(func, point, args.command, exc) from None
     elif args.command == "graph":
-        return _graph(func, _wrt(args.wrt), args.output)
+        point = _point(func, args.at)[0] if args.at else None
+        try:
+            return _graph(func, _wrt(args.wrt), args.output, point)
+        except (TranspileError, OSError, subprocess_error()):
+            raise
+        except Exception as exc:
+            raise _failed(func, point or (), "graph", exc) from None
     return 0
 
 
-def _graph(func, wrt, output):
+def subprocess_error():
+    import subprocess
+
+    return subprocess.SubprocessError
+
+
+def _graph(func, wrt, output, args=None):
     import shutil
     import subprocess
 
     from .graph import graph_dot
 
-    dot = graph_dot(func, wrt)
+    dot = graph_dot(func, wrt, args)
     if output is None or output.endswith(".dot"):
         if output is None:
             sys.stdout.write(dot)

@@ -12,7 +12,7 @@ import math
 import sys
 from collections import Counter
 
-from . import array_runtime, ir, runtime
+from . import array_runtime, ir, rules, runtime
 from .kinds import float_names, is_float
 from .numpy_rules import ATTRIBUTES, COUNTS, METHODS
 from .numpy_rules import REDUCTIONS as _REDUCTIONS
@@ -305,19 +305,67 @@ def stmt_target(stmt):
     return stmt_target_node(stmt).id
 
 
-def imports_used(stmts):
+def imports_used(stmts, aliases=None):
     """The import lines generated code needs: `math` for `math.sin(x)`, `transpile.runtime`
-    helpers for code that differentiates lists, tuples or dicts."""
+    helpers for code that differentiates lists, tuples or dicts.  `aliases` (from `unshadow`):
+    the global names the function reads under another name, since a variable has theirs."""
+    aliases = aliases or {}
     names = {node.id for stmt in stmts for node in ast.walk(stmt) if isinstance(node, ast.Name)} | {
         "np" for stmt in stmts for node in ast.walk(stmt)
         if isinstance(node, ast.Constant) and isinstance(node.value, _np.generic)}  # (written `np.int8(1)`)
-    modules = names & {"math", "np"}  # (read only as `math.sin`, `np.exp`: no variable has these names)
+    names -= set(aliases)  # (what is left of those names are the variables)
+    modules = names & {"math", "np"}
     lines = [{"math": "import math", "np": "import numpy as np"}[m] for m in sorted(modules)]
+    lines += [f"import {'numpy' if m == 'np' else m} as {aliases[m]}" for m in sorted(set(aliases) & {"math", "np"})]
     for module in (runtime, array_runtime):
-        helpers = sorted(names & set(module.__all__))
+        helpers = sorted(names & set(module.__all__)) + [f"{h} as {aliases[h]}" for h in sorted(aliases)
+                                                          if h in module.__all__]
         if helpers:
             lines.append(f"from {module.__name__} import {', '.join(helpers)}")
+    for name in sorted(aliases):
+        if name in rules.EXTERNALS:  # (the loader binds these into the module before it runs)
+            lines.append(f"{aliases[name]} = {name}")
+        elif name not in ("math", "np") and name not in runtime.__all__ and name not in array_runtime.__all__:
+            lines.append(f"from builtins import {name} as {aliases[name]}")
     return lines
+
+
+def unshadow(stmts, params):
+    """Generated code reads globals (`math.log`, `np.sum`, `zeros_like`, `float`, `locals`) that a
+    parameter or variable of the user's may also be called: rename those reads (a Name marked
+    `alias`, renamed by `function_source` once calls are spelled) and return {global: alias}
+    for `imports_used`.  Callees are globals by construction (the resolver spells every call;
+    `NAME.append`/`NAME.pop` on a local list excepted), as are the names marked `builtin`
+    (`float` in the argument guard)."""
+    local, seen, imported = set(params), set(params), set()
+    for node in (n for stmt in stmts for n in ast.walk(stmt)):
+        if isinstance(node, ast.Name):
+            seen.add(node.id)
+            if isinstance(node.ctx, ast.Store):
+                local.add(node.id)
+        elif isinstance(node, ast.alias):
+            imported.add(node.asname or node.name)  # (the guard's helper, imported where it is called)
+    reads = []
+    for node in (n for stmt in stmts for n in ast.walk(stmt)):
+        if isinstance(node, ast.Call):
+            root = node.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            method = isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "pop") \
+                and node.func.value is root and ir.callee(node) is None
+            if isinstance(root, ast.Name) and not method and not getattr(root, "builtin", False):
+                reads.append(root)
+        elif isinstance(node, ast.Name) and getattr(node, "builtin", False):
+            reads.append(node)
+    aliases = {}
+    for node in reads:
+        if node.id in local and node.id not in imported:
+            if node.id not in aliases:
+                aliases[node.id] = next(f"{node.id}_{k}" for k in range(1, len(seen) + 2)
+                                        if f"{node.id}_{k}" not in seen and f"{node.id}_{k}" not in rules.EXTERNALS)
+                seen.add(aliases[node.id])
+            node.alias = aliases[node.id]
+    return aliases
 
 
 def mark_array_calls(stmts, kinds):
@@ -575,7 +623,9 @@ class _Spelling(ast.NodeTransformer):
             return ast.Call(func=ast.parse(f"np.{type(value).__name__}", mode="eval").body,
                             args=[ast.Constant(value=value.item())], keywords=[])
         if type(value) in (int, float) and (value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
-            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+            return ast.UnaryOp(op=ast.USub(), operand=self.visit_Constant(ast.Constant(value=-value)))
+        if type(value) is int and value.bit_length() > 10000:  # Python compiles no decimal int of over
+            return ast.Name(id=hex(value), ctx=ast.Load())   # 4,300 digits, any hexadecimal one
         return node
 
     def visit_Call(self, node):
@@ -621,10 +671,77 @@ def readable(stmts, namer, params, preferred=(), floats=(), arrays=False):
     return drop_empty_comments(stmts if arrays else augmented(stmts))
 
 
+MAX_DEPTH = 40  # deeper `if`s are unfolded: Python refuses 100 levels of indentation
+
+
+def _depth(stmts):
+    """How many levels of blocks `stmts` nest."""
+    return max((1 + max(map(_depth, ir.blocks(s))) for s in stmts if s.__class__ in ir._COMPOUND), default=0)
+
+
+def unfold_deep_branches(stmts, taken, depth=1):
+    """An `if` nested deeper than MAX_DEPTH (an `elif` chain of 100 branches is 100 levels) written
+    as a sequence of guarded blocks, one level deep: `then_1 = c; else_1 = not then_1`, `if then_1:
+    ...`, `if else_1: ...`, an inner `if d` under `else_1` as `then_2 = else_1 and d`, ...  Each guard
+    is computed before the blocks it guards run, and reads the test once, where the original did."""
+    if depth + _depth(stmts) <= MAX_DEPTH:
+        return stmts
+
+    def fresh(base):
+        name = next(f"{base}_{k}" for k in range(1, len(taken) + 2) if f"{base}_{k}" not in taken)
+        taken.add(name)
+        return name
+
+    def guarded(guard, block, out):
+        if block:
+            out.append(block[0] if guard is None and len(block) == 1 else ast.If(test=ir.name(guard), body=block,
+                                                                                  orelse=[]))
+
+    def unfold(block, guard, out):
+        group = []
+        for stmt in block:
+            if isinstance(stmt, ast.If):
+                guarded(guard, group, out)
+                group = []
+                then, other = fresh("then"), fresh("otherwise")
+                test = stmt.test if guard is None else ast.BoolOp(op=ast.And(), values=[ir.name(guard), stmt.test])
+                otherwise = ast.UnaryOp(op=ast.Not(), operand=ir.name(then))
+                if guard is not None:
+                    otherwise = ast.BoolOp(op=ast.And(), values=[ir.name(guard), otherwise])
+                out += [ir.assign(then, test), ir.assign(other, otherwise)]
+                unfold(stmt.body, then, out)
+                unfold(stmt.orelse, other, out)
+            elif ir.is_comment(stmt):
+                guarded(guard, group, out)
+                group = []
+                out.append(stmt)  # (a comment needs no guard, and cannot be a block's only statement)
+            else:
+                for inner in ir.blocks(stmt):  # a loop: its body starts two levels in
+                    inner[:] = unfold_deep_branches(inner, taken, depth + 2)
+                group.append(stmt)
+        guarded(guard, group, out)
+
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.If) and depth + _depth([stmt]) > MAX_DEPTH:
+            unfold([stmt], None, out)
+        else:
+            for inner in ir.blocks(stmt):
+                inner[:] = unfold_deep_branches(inner, taken, depth + 1)
+            out.append(stmt)
+    return out
+
+
 def function_source(name, arguments, docstring, body):
     """Unparse a function definition, turning comment markers into comments."""
     spelling = _Spelling()
     body = [spelling.visit(stmt) for stmt in body]
+    taken = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)} | {
+        a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg)}
+    body = unfold_deep_branches(body, taken)
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Name) and getattr(node, "alias", None):
+            node.id = node.alias  # (see `unshadow`)
     doc = ast.Expr(value=ast.Constant(value=docstring))
     fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     fdef = ast.FunctionDef(name=name, args=arguments, body=[doc] + body, decorator_list=[], returns=None,

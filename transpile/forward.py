@@ -47,6 +47,7 @@ class _Sweep:
         if arrays is not None:  # arrays and numbers are not lists
             self.structured -= {n for n, k in arrays.kinds.items() if isinstance(k, Array) or k == SCALAR}
         self.builder = Builder(namer)
+        self.assigned = {}  # id of an `if` -> (the `if`, the names it assigns)
 
     def zero(self, var):
         """The zero tangent of `var`: 0.0, zeros shaped like an array, or a mirror of zeros for a structure."""
@@ -199,6 +200,20 @@ class _Sweep:
             total = self.arrays.broadcast_tangent(total, names, ir.target(stmt))
         return total
 
+    def _assigned_in(self, block):
+        """The names `block` assigns (remembered per nested `if`: an elif chain is deep)."""
+        names = set()
+        for stmt in block:
+            if isinstance(stmt, ast.Assign):
+                names.add(ir.target(stmt))
+            elif isinstance(stmt, ast.If):
+                if id(stmt) not in self.assigned:
+                    self.assigned[id(stmt)] = (stmt, self._assigned_in(stmt.body) | self._assigned_in(stmt.orelse))
+                names |= self.assigned[id(stmt)][1]
+            else:
+                names |= {ir.target(s) for s in ir.assignments(ir.blocks(stmt) and ir.blocks(stmt)[0])}
+        return names
+
     def _branch(self, stmt, tangent):
         """The `if` with tangents inside each branch; tangents that differ are merged at the end."""
         swept = []
@@ -207,14 +222,21 @@ class _Sweep:
             stmts, _ = self.builder.in_block(lambda: self.along(block, branch_tangent))
             swept.append((stmts, branch_tangent))
         (then_stmts, then_tangent), (else_stmts, else_tangent) = swept
-        local = {ir.target(s) for s in ir.assignments(stmt.body + stmt.orelse)}
+        then_local, else_local = (self._assigned_in(block) for block in (stmt.body, stmt.orelse))
+        local = then_local | else_local
         for label in tangent:
             a_known, b_known = then_tangent[label], else_tangent[label]
-            tangent[label] = {}
+            before, tangent[label] = tangent[label], {}
             for var in sorted(set(a_known) | set(b_known)):
                 a, b = a_known.get(var), b_known.get(var)
                 if a is not None and b is not None and ir.atom_key(a) == ir.atom_key(b):
                     tangent[label][var] = a
+                    continue
+                if var not in before and (var in then_local) != (var in else_local):
+                    # assigned on one path only: read after the `if` only under the same condition
+                    # (a second `if` on it), where that path's tangent is there too; no merge (one
+                    # per variable of every branch nested inside made an elif chain quadratic)
+                    tangent[label][var] = a if var in then_local else b
                     continue
                 merged = self.namer.fresh(derivative_name(var, self.namer, label), temporary=True)
                 zero = ir.const(0.0) if var in local else self.zero(var)  # a name of one branch: unread

@@ -270,6 +270,8 @@ def _is_function(value):
 
 
 def _token(value, seen, reads=None, names=()):
+    if isinstance(value, int) and value.bit_length() > 10000:  # (repr refuses over 4,300 digits)
+        return hex(value)
     if isinstance(value, numbers.Number):
         return repr(value)
     spelled = rules.spelling(value)

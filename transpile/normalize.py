@@ -406,6 +406,13 @@ def statements(parsed, builder, env, body=None, helper=None):
         elif isinstance(stmt, ast.Expr) and ir.popped(stmt.value):  # the value is not needed; the list shrinks
             builder.stmts.append(ast.Expr(value=builder.rhs(stmt.value, env)))
             builder.stmts[-1].lineno = stmt.lineno
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Name) \
+                and (stmt.value.func.id in builder.helpers or stmt.value.func.id in parsed.callees):
+            callee = parsed.callees.get(stmt.value.func.id)
+            raise parsed.error(stmt, f"the helper '{callee.name if callee else stmt.value.func.id}' is called as a "
+                                     "statement, for what it does to its arguments (such as appending to a list); "
+                                     "helpers that change their arguments are not supported (a call is inlined for "
+                                     "its value): return the value and append it here, ys.append(helper(v)).")
         elif isinstance(stmt, ast.Expr):
             raise parsed.error(stmt, "an expression statement has no effect on the result; remove it.")
         else:  # the fence admits nothing else
@@ -511,14 +518,27 @@ def _without_loop_returns(body):
     return lift(body)
 
 
+def _has_return(stmts):
+    """Whether a `return` is among `stmts` or the statements nested in them (expressions are not
+    searched: per level of an `elif` chain that would cost the whole chain's expressions)."""
+    for node in stmts:
+        found = getattr(node, "has_return", None)  # (remembered: nodes are not changed, only moved)
+        if found is None:
+            found = node.has_return = isinstance(node, ast.Return) or any(
+                isinstance(value, list) and _has_return(value)
+                for value in (getattr(node, f, None) for f in ("body", "orelse", "finalbody", "handlers", "cases")))
+        if found:
+            return True
+    return False
+
+
 def _single_exit(body):
     """Move the statements after an `if` that returns on some paths into its other paths.
 
     Afterwards an `if` either returns on every path or contains no return.
     """
     for index, stmt in enumerate(body):
-        if isinstance(stmt, ast.If) and not _returns([stmt]) and any(
-                isinstance(n, ast.Return) for n in ast.walk(stmt)):
+        if isinstance(stmt, ast.If) and not _returns([stmt]) and _has_return([stmt]):
             rest = body[index + 1:]
 
             def continued(block):

@@ -357,19 +357,22 @@ def propagate_copies(stmts, _mapping=None, _merged=None, _top=None):
     `if` may read them, under the same condition); merging copies are kept.
     """
     nested = _merged is not None if _top is None else not _top
-    merged = ir.merged_names(stmts) if _merged is None else _merged
+    if not isinstance(_merged, tuple):  # (what each compound statement assigns, found once: an elif chain is deep)
+        _merged = (ir.merged_names(stmts) if _merged is None else _merged, {})
+        _assigned_below(stmts, _merged[1])
+    merged, assigned = _merged
     mapping, kept = dict(_mapping or {}), []
     for stmt in stmts:  # (only names assigned more than once, the merged ones, can be assigned again)
         if isinstance(stmt, (ast.For, ast.While)):  # every pass may change what the loop assigns
-            _forget(mapping, _assigned(stmt) & merged)
+            _forget(mapping, (assigned.get(id(stmt)) or _assigned(stmt)) & merged)
         if mapping:
             substitute_names(stmt, mapping)
         if isinstance(stmt, ast.If):
-            stmt.body = propagate_copies(stmt.body, mapping, merged, False)
-            stmt.orelse = propagate_copies(stmt.orelse, mapping, merged, False)
-            _forget(mapping, _assigned(stmt) & merged)
+            stmt.body = propagate_copies(stmt.body, mapping, _merged, False)
+            stmt.orelse = propagate_copies(stmt.orelse, mapping, _merged, False)
+            _forget(mapping, (assigned.get(id(stmt)) or _assigned(stmt)) & merged)
         elif isinstance(stmt, (ast.For, ast.While)):
-            stmt.body = propagate_copies(stmt.body, mapping, merged, False)
+            stmt.body = propagate_copies(stmt.body, mapping, _merged, False)
         elif isinstance(stmt, ast.Assign):
             if ir.target(stmt) in merged:
                 _forget(mapping, {ir.target(stmt)})
@@ -385,6 +388,21 @@ def propagate_copies(stmts, _mapping=None, _merged=None, _top=None):
 def _assigned(stmt):
     names = {ir.target(s) for s in ir.walk([stmt]) if isinstance(s, ast.Assign)}
     return names | {s.target.id for s in ir.walk([stmt]) if isinstance(s, ast.For)}
+
+
+def _assigned_below(stmts, table):
+    """The names `stmts` assign; `table` gets, per compound statement's id, what `_assigned` gives."""
+    names = set()
+    for stmt in stmts:
+        if isinstance(stmt, ast.Assign):
+            names.add(ir.target(stmt))
+        elif stmt.__class__ in (ast.If, ast.For, ast.While):
+            inner = set().union(*(_assigned_below(block, table) for block in ir.blocks(stmt)))
+            if isinstance(stmt, ast.For):
+                inner.add(stmt.target.id)
+            table[id(stmt)] = inner
+            names |= inner
+    return names
 
 
 def _forget(mapping, assigned):

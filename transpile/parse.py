@@ -99,9 +99,6 @@ if hasattr(ast, "Match"):
     _REFUSED[ast.Match] = "'match' statements are not supported yet; split the function at the match."
 
 
-_MODULE_NAMES = {"math", "np"}  # roots of the callees generated code spells out
-
-
 def _source_of(func):
     name = getattr(func, "__name__", repr(func))
     if isinstance(func, types.MethodType):
@@ -258,10 +255,6 @@ def _fence(parsed):
     if args.vararg or args.kwarg:
         raise parsed.error(args.vararg or args.kwarg,
                            "*args and **kwargs are not supported; name each parameter.")
-    for arg in args.posonlyargs + args.args + args.kwonlyargs:
-        if arg.arg in _MODULE_NAMES:
-            raise parsed.error(arg, f"a parameter named '{arg.arg}' would hide the module the generated code "
-                                    "calls; rename the parameter.")
     nodes = list(ast.walk(parsed.tree))
     keys = {id(k) for n in nodes if isinstance(n, ast.Dict) for k in n.keys} | {
         id(n.slice) for n in nodes if isinstance(n, ast.Subscript)} | {
@@ -354,9 +347,7 @@ class _Resolver(ast.NodeTransformer):
         func = parsed.func
         nodes = list(ast.walk(parsed.tree))
         self.local_functions = {n.name for n in nodes if isinstance(n, ast.FunctionDef) and n is not parsed.tree}
-        self.locals = set(parsed.params) | self.local_functions | {
-            a.arg for n in nodes if isinstance(n, ast.FunctionDef) for a in n.args.args} | {
-            n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.locals = set(parsed.params) | self.local_functions | _scope_locals(parsed.tree)
         code = func.__code__
         cells = dict(zip(code.co_freevars, func.__closure__ or ()))
         self.closure = {}
@@ -486,6 +477,25 @@ class _Resolver(ast.NodeTransformer):
             keyword.value = self.visit(keyword.value)
         return node
 
+    def visit_FunctionDef(self, node):
+        """A helper defined inside: its parameters and variables are local in it, not around it (a
+        module constant the function reads keeps its value there however a helper names its own)."""
+        return self._in_scope(node, _scope_locals(node))
+
+    def _comprehension(self, node):
+        return self._in_scope(node, {n.id for g in node.generators for n in ast.walk(g.target)
+                                     if isinstance(n, ast.Name)})
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def _in_scope(self, node, names):
+        outer = self.locals
+        self.locals = outer | names
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.locals = outer
+
     def _is_local(self, node):
         """Whether `node` is a value the function computes: a local variable, an element or attribute
         of one (x, xs[0], x.T), or any other expression ((x @ w).T), as opposed to a module's name."""
@@ -523,6 +533,25 @@ def _numpy_constant(func, call):
         return func(number) if type(number) in (int, float) else None
     except (OverflowError, ValueError):  # (np.int8(1000): left to the call, which raises the same)
         return None
+
+
+def _scope_locals(fdef):
+    """The names `fdef` binds in its own scope: parameters, assignment and loop targets, helpers
+    it defines; not those of the helpers it defines or of its comprehensions (Python's scopes)."""
+    args = fdef.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    pending = list(fdef.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        pending.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def _transparent_wrapper(value):

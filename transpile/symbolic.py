@@ -259,14 +259,16 @@ def callables():
     return {spelling: func for func, spelling in rules.SPELLING.items()}
 
 
-def to_sympy(expr, symbols):
+def to_sympy(expr, symbols, callees=None):
     """The SymPy form of a Python expression.
 
     `expr` is an `ast.expr` (or `ast.Expression`, or source text); `symbols`
     maps each variable name it reads to a SymPy expression (usually a Symbol).
     Raises SymbolicError for anything outside: numbers, names, `math.<const>`,
     unary/binary operators, comparisons (chains too), `x if c else y`, `and`/`or`, and calls
-    to callables in `BUILDERS` spelled as in `rules.SPELLING`.
+    to callables in `BUILDERS` spelled as in `rules.SPELLING`, and to the user functions in
+    `callees` (placeholder -> ParsedFunction, as `parse` leaves them) or with registered rules,
+    substituted from their source.
     """
     sympy = _sp()
     if isinstance(expr, str):
@@ -308,6 +310,8 @@ def to_sympy(expr, symbols):
         if isinstance(node, ast.Call):
             if node.keywords:
                 raise SymbolicError(f"keyword arguments in '{ast.unparse(node)}'")
+            if ast.unparse(node.func) in (callees or {}) or ast.unparse(node.func) in rules.EXTERNALS:
+                return _called(node, [visit(a) for a in node.args], callees or {})
             func = callables().get(ast.unparse(node.func))
             if func is None:
                 raise SymbolicError(f"'{ast.unparse(node.func)}' is not a known callable")
@@ -317,7 +321,7 @@ def to_sympy(expr, symbols):
     return visit(expr)
 
 
-def program_to_sympy(body, symbols):
+def program_to_sympy(body, symbols, callees=None):
     """Substitute a function body into the SymPy form of its returned value.
 
     `body` is a list of statements (a function body, or its source text):
@@ -330,15 +334,33 @@ def program_to_sympy(body, symbols):
     """
     if isinstance(body, str):
         body = ast.parse(body).body
-    return _run(list(body), dict(symbols))
+    return _run(list(body), dict(symbols), callees)
 
 
-def _run(body, env):
+def _called(node, args, callees):
+    """The SymPy form of a call to a user function (inlined, as transpile inlines it): its body with
+    its parameters bound to `args` (missing ones to their number defaults)."""
+    from .parse import parse
+
+    name = ast.unparse(node.func)
+    callee = callees[name] if name in callees else parse(rules.EXTERNALS[name])
+    params = callee.params
+    defaults = callee.func.__defaults__ or ()
+    bound = dict(zip(params, args))
+    for param, default in zip(params[len(params) - len(defaults):], defaults):
+        if param not in bound and isinstance(default, (int, float)):
+            bound[param] = number(default)
+    if len(bound) != len(params):
+        raise SymbolicError(f"the call '{ast.unparse(node)}' does not give every parameter a number")
+    return program_to_sympy(callee.tree.body, bound, callee.callees)
+
+
+def _run(body, env, callees=None):
 
     def bind(target, value_node):
         # Pairs (name, expression) with every right-hand side read before any binding.
         if isinstance(target, ast.Name):
-            return [(target.id, to_sympy(value_node, env))]
+            return [(target.id, to_sympy(value_node, env, callees))]
         if isinstance(target, ast.Tuple) and isinstance(value_node, ast.Tuple) \
                 and len(target.elts) == len(value_node.elts):
             return [pair for t, v in zip(target.elts, value_node.elts) for pair in bind(t, v)]
@@ -352,8 +374,8 @@ def _run(body, env):
             if stmt.value is None:
                 raise SymbolicError("the body returns None")
             if isinstance(stmt.value, ast.Tuple):
-                return tuple(to_sympy(e, env) for e in stmt.value.elts)
-            return to_sympy(stmt.value, env)
+                return tuple(to_sympy(e, env, callees) for e in stmt.value.elts)
+            return to_sympy(stmt.value, env, callees)
         if isinstance(stmt, ast.Assign):
             pairs = [p for t in stmt.targets for p in bind(t, stmt.value)]
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
@@ -362,14 +384,14 @@ def _run(body, env):
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             pairs = [] if stmt.value is None else bind(stmt.target, stmt.value)
         elif isinstance(stmt, ast.If):  # each path to its return, joined
-            condition = truth(to_sympy(stmt.test, env))
+            condition = truth(to_sympy(stmt.test, env, callees))
             rest = body[index + 1:]
-            then, otherwise = _run(stmt.body + rest, dict(env)), _run(stmt.orelse + rest, dict(env))
+            then, otherwise = _run(stmt.body + rest, dict(env), callees), _run(stmt.orelse + rest, dict(env), callees)
             if isinstance(then, tuple):
                 return tuple(piecewise(a, condition, b) for a, b in zip(then, otherwise))
             return piecewise(then, condition, otherwise)
         else:
-            raise SymbolicError(f"statement '{ast.unparse(stmt)}' is a loop or other code SymPy cannot "
+            raise SymbolicError(f"statement '{ast.unparse(stmt).splitlines()[0]}' is a loop or other code SymPy cannot "
                                 "express as one formula")
         env.update(pairs)
     raise SymbolicError("the body has no 'return'")
@@ -386,7 +408,7 @@ def function_to_sympy(func):
 
     parsed = parse(func)
     symbols = symbols_for(parsed.params)
-    return symbols, program_to_sympy(parsed.tree.body, symbols)
+    return symbols, program_to_sympy(parsed.tree.body, symbols, parsed.callees)
 
 
 def diff(expr, symbol):
