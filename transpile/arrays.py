@@ -13,7 +13,7 @@ import math
 
 from . import ir, numpy_rules, rules
 from .partials import substitute
-from .shapes import OTHER, SCALAR, Array, broadcast, reduced_axes
+from .shapes import OTHER, SCALAR, Array, broadcast, reduced_axes, same_shape
 
 
 def _call(spelled, *args, **keywords):
@@ -120,8 +120,7 @@ class Arrays:
     def broadcast_tangent(self, total, names, result):
         """`total` (over `names`) broadcast to `result`'s shape unless the kinds show it has it."""
         result_kind = self.kinds.get(result)
-        if result_kind == SCALAR or (isinstance(result_kind, Array)
-                                     and broadcast([self.kinds.get(n) for n in names]) == result_kind):
+        if result_kind == SCALAR or same_shape(broadcast([self.kinds.get(n) for n in names]), result_kind):
             return total
         return _call("np.broadcast_to", total, _call("np.shape", ir.name(result)))
 

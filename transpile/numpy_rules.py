@@ -87,11 +87,12 @@ def _reduced(kinds, args):
         return SCALAR if axis is None and not keepdims else SOME_ARRAY
     if keepdims:
         axes = range(x.ndim) if axis is None else [axis % x.ndim]
-        return Array(x.ndim, x.ones | frozenset(axes), x.dtype)
+        return Array(x.ndim, x.ones | frozenset(axes), x.dtype, x.maybe - frozenset(axes))
     if axis is None:
         return SCALAR
     axis %= x.ndim
-    return Array(x.ndim - 1, frozenset(a - (a > axis) for a in x.ones if a != axis), x.dtype)
+    return Array(x.ndim - 1, frozenset(a - (a > axis) for a in x.ones if a != axis), x.dtype,
+                 frozenset(a - (a > axis) for a in x.maybe if a != axis))
 
 
 def _matmul(kinds, args):
@@ -102,15 +103,16 @@ def _matmul(kinds, args):
     if a.ndim == 1 and b.ndim == 1:
         return SCALAR
     if a.ndim == 1:
-        return Array(1, frozenset({0} & {i - 1 for i in b.ones}), dtype)
+        return Array(1, frozenset({0} & {i - 1 for i in b.ones}), dtype, frozenset({0} & {i - 1 for i in b.maybe}))
     if b.ndim == 1:
-        return Array(1, frozenset({0} & a.ones), dtype)
-    return Array(2, frozenset(({0} & a.ones) | ({1} & {i for i in b.ones if i == 1})), dtype)
+        return Array(1, frozenset({0} & a.ones), dtype, frozenset({0} & a.maybe))
+    return Array(2, frozenset(({0} & a.ones) | ({1} & b.ones)), dtype, frozenset(({0} & a.maybe) | ({1} & b.maybe)))
 
 
 def _transposed(kinds, args):
     x = kinds[0]
-    return Array(x.ndim, frozenset(x.ndim - 1 - a for a in x.ones), x.dtype) if isinstance(x, Array) else None
+    return Array(x.ndim, frozenset(x.ndim - 1 - a for a in x.ones), x.dtype,
+                 frozenset(x.ndim - 1 - a for a in x.maybe)) if isinstance(x, Array) else None
 
 
 def _same(kinds, args):
@@ -198,8 +200,14 @@ partials(array_runtime.inverse_or_zero, "s", "-(out * out)")
 
 def _cumulative(kinds, args):
     x = kinds[0]
-    if _constant(args[1]) is None:  # over the flattened array
-        return Array(1, frozenset(), x.dtype) if isinstance(x, Array) else Array(1) if x == SCALAR else None
+    if _constant(args[1]) is None:  # over the flattened array: of length 1 where every axis has
+        if x == SCALAR:
+            return Array(1, frozenset({0}))
+        if not isinstance(x, Array) or x == SOME_ARRAY:
+            return SOME_ARRAY if x == SOME_ARRAY else None
+        if len(x.ones) == x.ndim:
+            return Array(1, frozenset({0}), x.dtype)
+        return Array(1, frozenset(), x.dtype, frozenset({0}) if len(x.ones | x.maybe) == x.ndim else frozenset())
     return x if isinstance(x, Array) else None
 
 
@@ -368,7 +376,8 @@ def result_kind(func, kinds, args):
         return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`), a slice
     if func is sum:  # of a list, or of an array along its first axis
         x = kinds[0] if kinds else None
-        return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype)) \
+        return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype,
+                                                 frozenset(a - 1 for a in x.maybe if a))) \
             if isinstance(x, Array) and x.ndim >= 1 else None
     if func in (np.zeros_like, np.ones_like) and len(kinds) == 1 and isinstance(kinds[0], Array):
         return kinds[0]

@@ -10,6 +10,7 @@ the inference cannot tell is None, and the code then asks at run time.
 """
 
 import ast
+import collections
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,14 +20,18 @@ from . import ir
 
 @dataclass(frozen=True)
 class Array:
-    """An array of rank `ndim` whose axes in `ones` have length 1, of dtype `dtype` (a char)."""
+    """An array of rank `ndim` whose axes in `ones` have length 1, of dtype `dtype` (a char).  Axes
+    in `maybe` may have length 1 or not (a slice `x[2:3]`, a value merged from paths that differ);
+    every other axis certainly does not have length 1 (so it is never broadcast)."""
 
     ndim: int
     ones: frozenset = frozenset()
     dtype: str = "d"
+    maybe: frozenset = frozenset()
 
     def __repr__(self):
-        return f"Array({self.ndim}, {sorted(self.ones)}, {self.dtype!r})"
+        maybe = f", maybe={sorted(self.maybe)}" if self.maybe else ""
+        return f"Array({self.ndim}, {sorted(self.ones)}, {self.dtype!r}{maybe})"
 
 
 SOME_ARRAY = Array(-1)  # an array whose rank is not known before run time
@@ -53,7 +58,29 @@ def broadcast(kinds):
     ndim = max(a.ndim for a in arrays)
     ones = frozenset(axis for axis in range(ndim) if all(
         axis - (ndim - a.ndim) < 0 or axis - (ndim - a.ndim) in a.ones for a in arrays))
-    return Array(ndim, ones, np.result_type(*[a.dtype for a in arrays]).char)
+    longer = {axis for axis in range(ndim) for a in arrays  # (an axis not of length 1 stretches the others)
+              if 0 <= axis - (ndim - a.ndim) and axis - (ndim - a.ndim) not in a.ones | a.maybe}
+    return Array(ndim, ones, np.result_type(*[a.dtype for a in arrays]).char,
+                 frozenset(range(ndim)) - ones - longer)
+
+
+def same_shape(operand, result):
+    """Whether an operand of kind `operand` of an elementwise operation whose result has kind
+    `result` certainly has the result's shape (nothing was broadcast, no size can differ)."""
+    return operand == result and (result == SCALAR or isinstance(result, Array) and result.ndim >= 0
+                                  and not result.maybe)
+
+
+def merged(kind, other):
+    """The kind of a name assigned a value of `kind` on one path and of `other` on another."""
+    if kind == other:
+        return kind
+    if isinstance(kind, Array) and isinstance(other, Array):
+        if kind.ndim != other.ndim or kind.dtype != other.dtype or SOME_ARRAY in (kind, other):
+            return SOME_ARRAY
+        return Array(kind.ndim, kind.ones & other.ones, kind.dtype,
+                     kind.maybe | other.maybe | (kind.ones ^ other.ones))
+    return None
 
 
 def reduced_axes(operand, result):
@@ -63,7 +90,7 @@ def reduced_axes(operand, result):
         return None
     if operand == SCALAR:
         return "all"
-    if result == SCALAR:
+    if result == SCALAR or operand.maybe:  # (whether an axis of length maybe 1 was stretched: at run time)
         return None
     lead = result.ndim - operand.ndim
     kept = tuple(sorted(a for a in operand.ones if a + lead not in result.ones))
@@ -74,8 +101,9 @@ def infer(stmts, kinds, rules_kind):
     """{name: kind} for every name assigned in `stmts`, given the parameters' `kinds`.
 
     `rules_kind(func, arg_kinds, args)` gives the kind a call returns (None if unknown).
-    Names assigned several times (loops, branches) keep a kind only if every
-    assignment agrees.
+    A name assigned several times (merged after a branch, carried by a loop) has one kind
+    wherever it is read: the kinds of all its assignments `merged`, so that nothing is assumed
+    of it that holds on one path only.
     """
     known = dict(kinds)
     sizes = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.Call)  # np.shape(x): ints
@@ -89,9 +117,11 @@ def infer(stmts, kinds, rules_kind):
             return known.get(atom.id)
         return SCALAR if isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool) else OTHER
 
-    for _ in range(3):  # loops feed values back: a few rounds reach the fixed point
+    lists = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.List)}  # (`x[[2, 0]]`)
+    several = {n for n, c in collections.Counter(ir.target(s) for s in ir.assignments(stmts)).items() if c > 1}
+    assigned = set()
+    for _ in range(ROUNDS):  # loops feed values back: repeat until no kind changes
         before = dict(known)
-        seen = {}
         for stmt in ir.assignments(stmts):
             value = stmt.value
             if getattr(stmt, "tape", False) and ir.popped(value):
@@ -103,19 +133,22 @@ def infer(stmts, kinds, rules_kind):
                 result = kind(value)
             elif isinstance(value, ast.Subscript):
                 result = SCALAR if isinstance(value.value, ast.Name) and value.value.id in sizes and \
-                    not isinstance(value.slice, ast.Slice) else _indexed(kind(value.value), value.slice, kind)
+                    not isinstance(value.slice, ast.Slice) else _indexed(kind(value.value), value.slice, kind, lists)
             elif func is None:
                 result = OTHER if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) else None
             else:
                 result = rules_kind(func, [kind(a) for a in args], args)
             target = ir.target(stmt)
-            if target in seen and seen[target] != result:
-                result = None
-            seen[target] = result
+            if target in several and target in assigned:  # (the kinds only grow less precise: this ends)
+                result = merged(known.get(target), result)
+            assigned.add(target)
             known[target] = result
         if known == before:
-            break
-    return known
+            return known
+    return {**known, **dict.fromkeys(assigned)}  # (no fixed point: nothing is known)
+
+
+ROUNDS = 50  # more than any chain of kinds each less precise than the one before
 
 
 def _counts(iterable):
@@ -125,31 +158,48 @@ def _counts(iterable):
     return isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "range"
 
 
-def _indexed(base, index, kind):
-    """The kind of `base[index]`: ints drop an axis, slices keep one (assumed not to shrink to
-    length 1 unless it had length 1), `None` adds one; arrays as indices are left to run time.
-    An element (every axis dropped) is a number."""
+def _indexed(base, index, kind, lists=()):
+    """The kind of `base[index]`: ints drop an axis, slices keep one (of length maybe 1, `x[2:3]`,
+    unless they take the whole axis), `None` adds one; arrays and lists of ints as indices give an
+    array whose rank is left to run time.  An element (every axis dropped) is a number."""
     if not isinstance(base, Array):
         return None  # an element of a list: a number or a structure
-    if base == SOME_ARRAY:
-        return SOME_ARRAY if isinstance(index, (ast.Slice, ast.Tuple)) else None
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    axis, ndim, ones = 0, 0, set()
+    if base == SOME_ARRAY:  # an array unless every index is an int (then maybe a number)
+        return SOME_ARRAY if any(isinstance(p, ast.Slice) or isinstance(p, ast.Constant) and p.value is None
+                                 or isinstance(kind(p), Array) or isinstance(p, ast.Name) and p.id in lists
+                                 for p in parts) else None
+    axis, ndim, ones, maybe, fancy = 0, 0, set(), set(), False
     for part in parts:
         if isinstance(part, ast.Slice):
             if axis in base.ones:
                 ones.add(ndim)
+            elif axis in base.maybe or not _whole(part):
+                maybe.add(ndim)
             axis, ndim = axis + 1, ndim + 1
         elif isinstance(part, ast.Constant) and part.value is None:
             ones.add(ndim)
             ndim += 1
         elif kind(part) == SCALAR and not (isinstance(part, ast.Constant) and isinstance(part.value, bool)):
             axis += 1
+        elif isinstance(kind(part), Array) or isinstance(part, ast.Name) and part.id in lists:
+            fancy, axis = True, axis + 1
         else:
             return None
     if axis > base.ndim:
         return None
+    if fancy:
+        return SOME_ARRAY
     ones |= {ndim + a - axis for a in base.ones if a >= axis}
+    maybe |= {ndim + a - axis for a in base.maybe if a >= axis}
     if ndim + base.ndim - axis == 0:
         return SCALAR  # an element: NumPy gives a number, not a 0-d array
-    return Array(ndim + base.ndim - axis, frozenset(ones), base.dtype)
+    return Array(ndim + base.ndim - axis, frozenset(ones), base.dtype, frozenset(maybe))
+
+
+def _whole(part):
+    """Whether the slice `part` takes every element of its axis (`:`, `::-1`): its length is the axis's."""
+    return part.lower is None and part.upper is None and (
+        part.step is None or isinstance(part.step, ast.UnaryOp) and isinstance(part.step.op, ast.USub)
+        and isinstance(part.step.operand, ast.Constant) and part.step.operand.value == 1
+        or isinstance(part.step, ast.Constant) and part.step.value in (1, None))
