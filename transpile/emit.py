@@ -374,18 +374,11 @@ def expand_scatters(stmts, _slices=None, _taken=None):
         if not isinstance(stmt, ast.Assign) or not isinstance(stmt.targets[0], ast.Name):
             out.append(stmt)
             continue
-        if getattr(stmt.value, "expandable", False):
-            target, call = stmt.targets[0].id, stmt.value
-            if target in {n for a in call.args[:1] + call.args[2:] for n in ir.names_used(a)}:
-                # the terms read an earlier version of the target (a loop's adjoint `dw = scatter_add(2.0 *
-                # dw, ...)`): zeroing it first would erase them, so the array is built under another name
-                term = next(f"scatter_{k}" for k in range(len(taken) + 1) if f"scatter_{k}" not in taken)
-                taken.add(term)
-                out += _scattered(term, call, slices, stmt.lineno)
-                out.append(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=ir.name(term),
-                                      lineno=stmt.lineno))
-                continue
-            out += _scattered(target, call, slices, stmt.lineno)
+        if getattr(stmt.value, "expandable", False) and stmt.targets[0].id not in {
+                n for a in stmt.value.args[:1] + stmt.value.args[2:] for n in ir.names_used(a)}:
+            # (not where the terms read an earlier version of the target, a loop's adjoint `dw =
+            # scatter_add(2.0 * dw, w, i)`: zeroing the target first would erase them)
+            out += _scattered(stmt.targets[0].id, stmt.value, slices, stmt.lineno)
             continue
         value = stmt.value
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):

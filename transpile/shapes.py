@@ -119,10 +119,15 @@ def infer(stmts, kinds, rules_kind):
 
     lists = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.List)}  # (`x[[2, 0]]`)
     several = {n for n, c in collections.Counter(ir.target(s) for s in ir.assignments(stmts)).items() if c > 1}
-    assigned = set()
+    assigned, stacks, pushed = set(), _stacks(stmts), {}
     for _ in range(ROUNDS):  # loops feed values back: repeat until no kind changes
-        before = dict(known)
-        for stmt in ir.assignments(stmts):
+        before = (dict(known), dict(pushed))
+        for stmt in ir.walk(stmts):
+            if ir.appended(stmt) in stacks:  # (a tape of generated code: what it pops is what it pushed)
+                pushed[ir.appended(stmt)] = merged(pushed.get(ir.appended(stmt), kind(stmt.value.args[0])),
+                                                   kind(stmt.value.args[0]))
+            if not isinstance(stmt, ast.Assign):
+                continue
             value = stmt.value
             if getattr(stmt, "tape", False) and ir.popped(value):
                 continue  # a value pushed earlier, under the same name: its kind is that name's
@@ -134,6 +139,8 @@ def infer(stmts, kinds, rules_kind):
             elif isinstance(value, ast.Subscript):
                 result = SCALAR if isinstance(value.value, ast.Name) and value.value.id in sizes and \
                     not isinstance(value.slice, ast.Slice) else _indexed(kind(value.value), value.slice, kind, lists)
+            elif ir.popped(value) in stacks:
+                result = pushed.get(ir.popped(value))
             elif func is None:
                 result = OTHER if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) else None
             else:
@@ -143,12 +150,32 @@ def infer(stmts, kinds, rules_kind):
                 result = merged(known.get(target), result)
             assigned.add(target)
             known[target] = result
-        if known == before:
+        if (known, pushed) == before:
             return known
     return {**known, **dict.fromkeys(assigned)}  # (no fixed point: nothing is known)
 
 
 ROUNDS = 50  # more than any chain of kinds each less precise than the one before
+
+
+def _stacks(stmts):
+    """Lists made empty, then only appended to and popped from (the tapes of a generated gradient)."""
+    made = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.List) and not s.value.elts}
+    uses = collections.Counter(n.id for s in ir.walk(stmts) for part in _own_parts(s) for n in ast.walk(part)
+                               if isinstance(n, ast.Name) and n.id in made)
+    allowed = collections.Counter(n for s in ir.walk(stmts) for n in [
+        ir.appended(s), ir.popped(s.value) if isinstance(s, ast.Assign) else None,
+        ir.target(s) if isinstance(s, ast.Assign) and isinstance(s.value, ast.List) else None] if n in made)
+    return {n for n in made if uses[n] == allowed[n]}
+
+
+def _own_parts(stmt):
+    """`stmt`, or a compound statement's test or header (not its blocks)."""
+    if isinstance(stmt, (ast.If, ast.While)):
+        return [stmt.test]
+    if isinstance(stmt, ast.For):
+        return [stmt.target, stmt.iter]
+    return [stmt]
 
 
 def _counts(iterable):
@@ -202,4 +229,4 @@ def _whole(part):
     return part.lower is None and part.upper is None and (
         part.step is None or isinstance(part.step, ast.UnaryOp) and isinstance(part.step.op, ast.USub)
         and isinstance(part.step.operand, ast.Constant) and part.step.operand.value == 1
-        or isinstance(part.step, ast.Constant) and part.step.value in (1, None))
+        or isinstance(part.step, ast.Constant) and part.step.value in (1, -1, None))
