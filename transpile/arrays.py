@@ -103,8 +103,12 @@ class Arrays:
                 total = term if total is None else ast.BinOp(left=total, op=ast.Add(), right=term)
         return total
 
-    def reduced(self, term, var, result):
-        """`term` (shaped like `result`) summed over the axes `var` was broadcast along."""
+    def reduced(self, term, var, result, operands=()):
+        """`term` (shaped like `result`) summed over the axes `var` was broadcast along, where `var`
+        is one of the `operands` of the elementwise operation that made `result`."""
+        if operands and all(isinstance(a, ast.Constant) or isinstance(a, ast.Name) and (
+                a.id == var or self.kinds.get(a.id) == SCALAR) for a in operands):
+            return term  # (nothing else could stretch var: `x * x`, `2.0 * x`, a copy)
         axes = reduced_axes(self.kinds.get(var), self.kinds.get(result))
         if axes is None:
             return _call("unbroadcast", term, ir.name(var))

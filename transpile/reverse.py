@@ -303,7 +303,7 @@ class _Sweep:
                 term = ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult)
                 if arrays is not None:
                     magnitude = arrays.numpy_partial(func, magnitude, args)
-                    term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), var, result)
+                    term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), var, result, args)
                 self.add(adjoint, var, term, negative)
 
     def _seeds_uniform(self, stmt, adjoint):
@@ -369,7 +369,7 @@ class _Sweep:
             names = [n.id for n in ast.walk(magnitude) if isinstance(n, ast.Name)]
             shaped = names and same_shape(broadcast([arrays.kinds.get(n) for n in names]), kind)
             spread = u if shaped else _call("np.full_like", ir.name(result), u)
-            term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=spread), var, result)
+            term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=spread), var, result, args)
             self.add(adjoint, var, term, negative)
 
     def _branch(self, stmt, adjoint):
