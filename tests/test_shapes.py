@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import transpile as tp
-from transpile import shapes
+from transpile import numpy_rules, shapes
 from transpile.shapes import SCALAR, SOME_ARRAY, Array
 
 from .helpers import array_difference
@@ -267,26 +267,45 @@ def test_hessian_vector_products_through_a_branch_that_concatenates(c):
 # The kinds themselves.
 
 def _kinds(source, **params):
-    return shapes.infer(ast.parse(source).body, params, lambda func, kinds, args: None)
+    return shapes.infer(ast.parse(source).body, params, numpy_rules.result_kind)
 
 
 def test_a_slice_may_have_length_1_unless_it_takes_the_whole_axis():
-    kinds = _kinds("a = x[2:3]\nb = x[::-1]\nc = x[:, 1]\nd = x[1:, None]\n", x=Array(2))
-    assert kinds["a"] == Array(2, maybe=frozenset({0}))
+    kinds = _kinds("a = x[2:3]\nb = x[::-1]\nc = x[:, 1]\nd = x[1:, None]\ne = x[:-1]\n", x=Array(2))
+    assert kinds["a"] == Array(2, maybe=frozenset({(0, (("x", 0), "slice", (2, 3, None)))}))
     assert kinds["b"] == Array(2) and kinds["c"] == Array(1)
-    assert kinds["d"] == Array(3, frozenset({1}), maybe=frozenset({0}))
+    assert kinds["d"] == Array(3, frozenset({1}), maybe=frozenset({(0, (("x", 0), "shorter by", 1))}))
+    assert dict(kinds["d"].maybe)[0] == dict(kinds["e"].maybe)[0]  # (x[1:] and x[:-1]: one length)
+
+
+def test_only_slices_of_a_name_with_one_value_have_a_known_length():
+    kinds = _kinds("for i in range(3):\n    v = x * 2.0\n    a = v[1:]\n    b = v[:-1]\n", x=Array(1))
+    assert kinds["a"] == kinds["b"] == Array(1, maybe=frozenset({(0, None)}))  # (v changes from pass to pass)
 
 
 def test_names_merged_by_a_branch_or_a_loop_get_every_path_s_kind():
-    assert shapes.merged(Array(1, frozenset({0})), Array(1)) == Array(1, maybe=frozenset({0}))
+    assert shapes.merged(Array(1, frozenset({0})), Array(1)) == Array(1, maybe=frozenset({(0, None)}))
     assert shapes.merged(Array(1), Array(2)) == SOME_ARRAY and shapes.merged(Array(1), SCALAR) is None
     kinds = _kinds("w = x\nfor i in range(3):\n    v = w[None]\n    w = v\n", x=Array(1))
     assert kinds["w"] == SOME_ARRAY and kinds["v"] == SOME_ARRAY  # (not the first pass's rank)
 
 
 def test_broadcasting_against_an_axis_of_length_maybe_1_is_summed_at_run_time():
-    maybe = Array(1, maybe=frozenset({0}))
+    maybe, shorter = Array(1, maybe=frozenset({(0, None)})), Array(1, maybe=frozenset({(0, ("x", "shorter by", 1))}))
     assert shapes.broadcast([maybe, Array(1)]) == Array(1)
     assert shapes.broadcast([maybe, Array(1, frozenset({0}))]) == maybe
-    assert shapes.reduced_axes(maybe, Array(1)) is None
-    assert not shapes.same_shape(maybe, maybe) and shapes.same_shape(Array(1), Array(1))
+    assert shapes.broadcast([maybe, shorter]) == maybe and shapes.broadcast([shorter, shorter]) == shorter
+    assert shapes.reduced_axes(maybe, Array(1)) is None and shapes.reduced_axes(shorter, maybe) is None
+    assert shapes.reduced_axes(shorter, shorter) == ((), ())
+    assert not shapes.same_shape(maybe, maybe) and shapes.same_shape(shorter, shorter)
+
+
+def test_differences_of_neighbours_are_not_summed_at_run_time():
+    text = tp.source(rosenbrock, args=(np.ones(5),))
+    assert "unbroadcast" not in text
+    np.testing.assert_allclose(tp.grad(rosenbrock)(np.full(5, 0.5)), array_difference(rosenbrock, [np.full(5, 0.5)], 0),
+                               rtol=1e-6)
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)

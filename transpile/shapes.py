@@ -20,9 +20,11 @@ from . import ir
 
 @dataclass(frozen=True)
 class Array:
-    """An array of rank `ndim` whose axes in `ones` have length 1, of dtype `dtype` (a char).  Axes
-    in `maybe` may have length 1 or not (a slice `x[2:3]`, a value merged from paths that differ);
-    every other axis certainly does not have length 1 (so it is never broadcast)."""
+    """An array of rank `ndim` whose axes in `ones` have length 1, of dtype `dtype` (a char).
+    `maybe` holds pairs (axis, length) for the axes that may have length 1 or not (a slice
+    `x[2:3]`, a value merged from paths that differ); every other axis certainly does not have
+    length 1 (so it is never stretched).  Axes whose `length` is the same (not None) have one
+    length: `x[1:]` and `x[:-1]` are both one shorter than x."""
 
     ndim: int
     ones: frozenset = frozenset()
@@ -30,7 +32,7 @@ class Array:
     maybe: frozenset = frozenset()
 
     def __repr__(self):
-        maybe = f", maybe={sorted(self.maybe)}" if self.maybe else ""
+        maybe = f", maybe={sorted(self.maybe, key=repr)}" if self.maybe else ""
         return f"Array({self.ndim}, {sorted(self.ones)}, {self.dtype!r}{maybe})"
 
 
@@ -58,17 +60,24 @@ def broadcast(kinds):
     ndim = max(a.ndim for a in arrays)
     ones = frozenset(axis for axis in range(ndim) if all(
         axis - (ndim - a.ndim) < 0 or axis - (ndim - a.ndim) in a.ones for a in arrays))
-    longer = {axis for axis in range(ndim) for a in arrays  # (an axis not of length 1 stretches the others)
-              if 0 <= axis - (ndim - a.ndim) and axis - (ndim - a.ndim) not in a.ones | a.maybe}
-    return Array(ndim, ones, np.result_type(*[a.dtype for a in arrays]).char,
-                 frozenset(range(ndim)) - ones - longer)
+    lengths = {}  # axis -> the lengths of the operands' axes there that may be 1
+    longer = set()  # (an axis that is not 1 stretches the others)
+    for a in arrays:
+        maybe = dict(a.maybe)
+        for axis in range(ndim - a.ndim, ndim):
+            if axis - (ndim - a.ndim) in maybe:
+                lengths.setdefault(axis, set()).add(maybe[axis - (ndim - a.ndim)])
+            elif axis - (ndim - a.ndim) not in a.ones:
+                longer.add(axis)
+    return Array(ndim, ones, np.result_type(*[a.dtype for a in arrays]).char, frozenset(
+        (axis, found.pop() if len(found) == 1 else None) for axis, found in lengths.items() if axis not in longer))
 
 
 def same_shape(operand, result):
     """Whether an operand of kind `operand` of an elementwise operation whose result has kind
     `result` certainly has the result's shape (nothing was broadcast, no size can differ)."""
     return operand == result and (result == SCALAR or isinstance(result, Array) and result.ndim >= 0
-                                  and not result.maybe)
+                                  and all(length is not None for _, length in result.maybe))
 
 
 def merged(kind, other):
@@ -78,8 +87,11 @@ def merged(kind, other):
     if isinstance(kind, Array) and isinstance(other, Array):
         if kind.ndim != other.ndim or kind.dtype != other.dtype or SOME_ARRAY in (kind, other):
             return SOME_ARRAY
-        return Array(kind.ndim, kind.ones & other.ones, kind.dtype,
-                     kind.maybe | other.maybe | (kind.ones ^ other.ones))
+        maybe, others = dict(kind.maybe), dict(other.maybe)
+        uncertain = set(maybe) | set(others) | (kind.ones ^ other.ones)
+        return Array(kind.ndim, kind.ones & other.ones, kind.dtype, frozenset(
+            (axis, maybe[axis] if axis in maybe and axis in others and maybe[axis] == others[axis] else None)
+            for axis in uncertain))
     return None
 
 
@@ -90,9 +102,10 @@ def reduced_axes(operand, result):
         return None
     if operand == SCALAR:
         return "all"
-    if result == SCALAR or operand.maybe:  # (whether an axis of length maybe 1 was stretched: at run time)
-        return None
-    lead = result.ndim - operand.ndim
+    lead = result.ndim - operand.ndim if result != SCALAR else 0
+    if result == SCALAR or not (set(operand.maybe) <= {(axis - lead, length) for axis, length in result.maybe
+                                                       if length is not None}):
+        return None  # (whether an axis of length maybe 1 was stretched: asked at run time)
     kept = tuple(sorted(a for a in operand.ones if a + lead not in result.ones))
     return tuple(range(lead)), kept
 
@@ -118,7 +131,12 @@ def infer(stmts, kinds, rules_kind):
         return SCALAR if isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool) else OTHER
 
     lists = {ir.target(s) for s in ir.assignments(stmts) if isinstance(s.value, ast.List)}  # (`x[[2, 0]]`)
-    several = {n for n, c in collections.Counter(ir.target(s) for s in ir.assignments(stmts)).items() if c > 1}
+    counts = collections.Counter(ir.target(s) for s in ir.assignments(stmts))
+    several = {n for n, c in counts.items() if c > 1}
+    looped = {ir.target(s) for loop in ir.walk(stmts) if isinstance(loop, (ast.For, ast.While))
+              for s in ir.assignments(loop.body)}
+    fixed = {n for n in set(kinds) | set(counts)  # names that hold one value wherever they are bound
+             if counts[n] == (0 if n in kinds else 1) and n not in looped}
     assigned, stacks, pushed = set(), _stacks(stmts), {}
     for _ in range(ROUNDS):  # loops feed values back: repeat until no kind changes
         before = (dict(known), dict(pushed))
@@ -138,7 +156,8 @@ def infer(stmts, kinds, rules_kind):
                 result = kind(value)
             elif isinstance(value, ast.Subscript):
                 result = SCALAR if isinstance(value.value, ast.Name) and value.value.id in sizes and \
-                    not isinstance(value.slice, ast.Slice) else _indexed(kind(value.value), value.slice, kind, lists)
+                    not isinstance(value.slice, ast.Slice) else _indexed(kind(value.value), value.slice, kind, lists,
+                                                                         _fixed_name(value.value, fixed))
             elif ir.popped(value) in stacks:
                 result = pushed.get(ir.popped(value))
             elif func is None:
@@ -185,10 +204,11 @@ def _counts(iterable):
     return isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "range"
 
 
-def _indexed(base, index, kind, lists=()):
+def _indexed(base, index, kind, lists=(), name=None):
     """The kind of `base[index]`: ints drop an axis, slices keep one (of length maybe 1, `x[2:3]`,
     unless they take the whole axis), `None` adds one; arrays and lists of ints as indices give an
-    array whose rank is left to run time.  An element (every axis dropped) is a number."""
+    array whose rank is left to run time.  An element (every axis dropped) is a number.  `name`
+    is the base's name where it holds one value throughout: slices of it get lengths."""
     if not isinstance(base, Array):
         return None  # an element of a list: a number or a structure
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
@@ -197,12 +217,16 @@ def _indexed(base, index, kind, lists=()):
                                  or isinstance(kind(p), Array) or isinstance(p, ast.Name) and p.id in lists
                                  for p in parts) else None
     axis, ndim, ones, maybe, fancy = 0, 0, set(), set(), False
+    lengths = dict(base.maybe)
     for part in parts:
         if isinstance(part, ast.Slice):
             if axis in base.ones:
                 ones.add(ndim)
-            elif axis in base.maybe or not _whole(part):
-                maybe.add(ndim)
+            elif axis in lengths:
+                length = lengths[axis] if _whole(part) else _length(part, lengths[axis])
+                maybe.add((ndim, length))
+            elif not _whole(part):
+                maybe.add((ndim, _length(part, None if name is None else (name, axis))))
             axis, ndim = axis + 1, ndim + 1
         elif isinstance(part, ast.Constant) and part.value is None:
             ones.add(ndim)
@@ -218,10 +242,38 @@ def _indexed(base, index, kind, lists=()):
     if fancy:
         return SOME_ARRAY
     ones |= {ndim + a - axis for a in base.ones if a >= axis}
-    maybe |= {ndim + a - axis for a in base.maybe if a >= axis}
+    maybe |= {(ndim + a - axis, length) for a, length in base.maybe if a >= axis}
     if ndim + base.ndim - axis == 0:
         return SCALAR  # an element: NumPy gives a number, not a 0-d array
     return Array(ndim + base.ndim - axis, frozenset(ones), base.dtype, frozenset(maybe))
+
+
+def _fixed_name(atom, fixed):
+    return atom.id if isinstance(atom, ast.Name) and atom.id in fixed else None
+
+
+def _length(part, of):
+    """The length of a slice of an axis of length `of` (None: unknown): `x[1:]` and `x[:-1]` are
+    one shorter; other slices with constant bounds are named by those bounds."""
+    if of is None:
+        return None
+    bounds = [_int(getattr(part, field)) for field in ("lower", "upper", "step")]
+    if ... in bounds:
+        return None
+    lower, upper, step = bounds
+    if step in (None, 1) and (lower is None or lower >= 0) and (upper is None or upper < 0):
+        return of, "shorter by", (lower or 0) - (upper or 0)
+    return of, "slice", tuple(bounds)
+
+
+def _int(atom):
+    """The int an atom of a slice is (None for none), or ... if it is not a constant int."""
+    if atom is None or isinstance(atom, ast.Constant) and atom.value is None:
+        return None
+    if isinstance(atom, ast.UnaryOp) and isinstance(atom.op, ast.USub) and isinstance(atom.operand, ast.Constant):
+        value = _int(atom.operand)
+        return -value if isinstance(value, int) else ...
+    return atom.value if isinstance(atom, ast.Constant) and type(atom.value) is int else ...
 
 
 def _whole(part):
