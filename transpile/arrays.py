@@ -106,9 +106,8 @@ class Arrays:
     def reduced(self, term, var, result, operands=()):
         """`term` (shaped like `result`) summed over the axes `var` was broadcast along, where `var`
         is one of the `operands` of the elementwise operation that made `result`."""
-        if operands and all(isinstance(a, ast.Constant) or isinstance(a, ast.Name) and (
-                a.id == var or self.kinds.get(a.id) == SCALAR) for a in operands):
-            return term  # (nothing else could stretch var: `x * x`, `2.0 * x`, a copy)
+        if var in self.unstretched(operands):
+            return term
         axes = reduced_axes(self.kinds.get(var), self.kinds.get(result))
         if axes is None:
             return _call("unbroadcast", term, ir.name(var))
@@ -120,6 +119,13 @@ class Arrays:
         if kept:
             term = _call("np.sum", term, axis=_tuple(kept), keepdims=ir.const(True))
         return term
+
+    def unstretched(self, operands):
+        """The name among the `operands` of an elementwise operation that has the result's shape
+        because nothing else could stretch it (`x * x`, `2.0 * x`, a copy), as a set (or none)."""
+        names = {a.id for a in operands if isinstance(a, ast.Name) and self.kinds.get(a.id) != SCALAR}
+        constants = all(isinstance(a, ast.Constant) or isinstance(a, ast.Name) for a in operands)
+        return names if len(names) == 1 and constants else set()
 
     def broadcast_tangent(self, total, names, result):
         """`total` (over `names`) broadcast to `result`'s shape unless the kinds show it has it."""

@@ -367,7 +367,8 @@ class _Sweep:
                 self.uniform[var] = self.builder.atom(scaled)
                 continue
             names = [n.id for n in ast.walk(magnitude) if isinstance(n, ast.Name)]
-            shaped = names and same_shape(broadcast([arrays.kinds.get(n) for n in names]), kind)
+            shaped = names and (same_shape(broadcast([arrays.kinds.get(n) for n in names]), kind)
+                                or set(names) <= arrays.unstretched(args) | {result})
             spread = u if shaped else _call("np.full_like", ir.name(result), u)
             term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=spread), var, result, args)
             self.add(adjoint, var, term, negative)
