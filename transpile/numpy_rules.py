@@ -201,7 +201,7 @@ partials(array_runtime.inverse_or_zero, "s", "-(out * out)")
 
 def _cumulative(kinds, args):
     x = kinds[0]
-    if _constant(args[1]) is None:  # over the flattened array: of length 1 where every axis has
+    if _constant(args[1]) is None:  # over the flattened array: of length 1 where every axis is
         if x == SCALAR:
             return Array(1, frozenset({0}))
         if not isinstance(x, Array) or x == SOME_ARRAY:

@@ -176,8 +176,8 @@ class _Sweep:
         # name -> that number.  Multiplied into a partial shaped like the array, it need never be spread.
         self.uniform = {}
         self.definitions = {ir.target(s): s for s in ir.assignments(primal)}
-        # Names with one value wherever they are bound: neither merged by a branch nor carried by a loop
-        # (whose value, and size, depends on the path taken), nor assigned in a loop that may run no pass.
+        # Names with one value wherever they are bound: not merged after a branch or carried by a loop,
+        # whose value (and size) depends on the path taken, and which a loop of no pass leaves unbound.
         counts = collections.Counter(ir.target(s) for s in ir.assignments(primal))
         self.single = {n for n, c in counts.items() if c == 1 and n not in parsed.params} | (
             set(parsed.params) - set(counts))
