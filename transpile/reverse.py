@@ -459,7 +459,7 @@ def _renamed_copy(stmts, keep, namer):
     stmts = copy.deepcopy(stmts, memo=sources)  # the statements, not the functions they came from
     names = {ir.target(s) for s in ir.assignments(stmts)} | {
         s.target.id for s in ir.walk(stmts) if isinstance(s, ast.For)}
-    mapping = {n: namer.fresh(namer.base_of.get(n, n), temporary=n in namer.temporaries) for n in names - keep}
+    mapping = {n: namer.fresh(namer.base_of.get(n, n), temporary=n in namer.temporaries) for n in sorted(names - keep)}
     for stmt in ir.walk(stmts):
         ir.replace_reads(stmt, lambda var: ir.name(mapping[var]) if var in mapping else None)
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target if isinstance(stmt, ast.For) else None
