@@ -145,6 +145,12 @@ def reads_whole_and_reversed(w):
 
 def permutes(w, idx):
     for i in range(3):
+        w = w[idx] * 2.0
+    return np.sum(w * np.arange(3.0))
+
+
+def permutes_and_adds(w, idx):
+    for i in range(3):
         w = w[idx] * 2.0 + w
     return np.sum(w * np.arange(3.0))
 
@@ -194,8 +200,9 @@ def test_loop_carried_arrays_read_through_slices_and_indices(func, shapes_):
     assert_derivatives(func, args, tuple(range(len(args))))
 
 
-def test_loop_carried_arrays_read_through_an_integer_array():
-    assert_derivatives(permutes, [np.array([0.3, 1.1, 0.7]), np.array([2, 0, 1])], (0,))
+@pytest.mark.parametrize("func", [permutes, permutes_and_adds], ids=lambda f: f.__name__)
+def test_loop_carried_arrays_read_through_an_integer_array(func):
+    assert_derivatives(func, [np.array([0.3, 1.1, 0.7]), np.array([2, 0, 1])], (0,))
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
