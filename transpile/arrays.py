@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from . import ir, numpy_rules, rules
 from .partials import substitute
-from .shapes import OTHER, SCALAR, Array, broadcast, reduced_axes
+from .shapes import OTHER, SCALAR, Array, broadcast, reduced_axes, same_shape
 
 
 def _call(spelled, *args, **keywords):
@@ -111,8 +111,11 @@ class Arrays:
                 total = term if total is None else ast.BinOp(left=total, op=ast.Add(), right=term)
         return total
 
-    def reduced(self, term, var, result):
-        """`term` (shaped like `result`) summed over the axes `var` was broadcast along."""
+    def reduced(self, term, var, result, operands=()):
+        """`term` (shaped like `result`) summed over the axes `var` was broadcast along, where `var`
+        is one of the `operands` of the elementwise operation that made `result`."""
+        if var in self.unstretched(operands):
+            return term
         axes = reduced_axes(self.kinds.get(var), self.kinds.get(result))
         if axes is None:
             return _call("unbroadcast", term, ir.name(var))
@@ -125,11 +128,17 @@ class Arrays:
             term = _call("np.sum", term, axis=_tuple(kept), keepdims=ir.const(True))
         return term
 
+    def unstretched(self, operands):
+        """The name among the `operands` of an elementwise operation that has the result's shape
+        because nothing else could stretch it (`x * x`, `2.0 * x`, a copy), as a set (or none)."""
+        names = {a.id for a in operands if isinstance(a, ast.Name) and self.kinds.get(a.id) != SCALAR}
+        constants = all(isinstance(a, ast.Constant) or isinstance(a, ast.Name) for a in operands)
+        return names if len(names) == 1 and constants else set()
+
     def broadcast_tangent(self, total, names, result):
         """`total` (over `names`) broadcast to `result`'s shape unless the kinds show it has it."""
         result_kind = self.kinds.get(result)
-        if result_kind == SCALAR or (isinstance(result_kind, Array)
-                                     and broadcast([self.kinds.get(n) for n in names]) == result_kind):
+        if result_kind == SCALAR or same_shape(broadcast([self.kinds.get(n) for n in names]), result_kind):
             return total
         return _call("np.broadcast_to", total, _call("np.shape", ir.name(result)))
 

@@ -424,7 +424,10 @@ def expand_scatters(stmts, _slices=None, _taken=None):
         if not isinstance(stmt, ast.Assign) or not isinstance(stmt.targets[0], ast.Name):
             out.append(stmt)
             continue
-        if getattr(stmt.value, "expandable", False):
+        if getattr(stmt.value, "expandable", False) and stmt.targets[0].id not in {
+                n for a in stmt.value.args[:1] + stmt.value.args[2:] for n in ir.names_used(a)}:
+            # (not where the terms read an earlier version of the target, a loop's adjoint `dw =
+            # scatter_add(2.0 * dw, w, i)`: zeroing the target first would erase them)
             out += _scattered(stmt.targets[0].id, stmt.value, slices, stmt.lineno)
             continue
         value = stmt.value

@@ -94,11 +94,12 @@ def _reduced(kinds, args):
         return x if keepdims else SCALAR
     if keepdims:
         axes = range(x.ndim) if axis is None else [axis % x.ndim]
-        return Array(x.ndim, x.ones | frozenset(axes), x.dtype)
+        return Array(x.ndim, x.ones | frozenset(axes), x.dtype, frozenset(p for p in x.maybe if p[0] not in axes))
     if axis is None:
         return SCALAR
     axis %= x.ndim
-    return Array(x.ndim - 1, frozenset(a - (a > axis) for a in x.ones if a != axis), x.dtype)
+    return Array(x.ndim - 1, frozenset(a - (a > axis) for a in x.ones if a != axis), x.dtype,
+                 frozenset((a - (a > axis), length) for a, length in x.maybe if a != axis))
 
 
 def _matmul(kinds, args):
@@ -108,16 +109,18 @@ def _matmul(kinds, args):
     dtype = np.result_type(a.dtype, b.dtype).char
     if a.ndim == 1 and b.ndim == 1:
         return SCALAR
-    if a.ndim == 1:
-        return Array(1, frozenset({0} & {i - 1 for i in b.ones}), dtype)
+    if a.ndim == 1:  # (the rows of a and the columns of b are the result's axes)
+        return Array(1, frozenset({0} & {i - 1 for i in b.ones}), dtype, frozenset((0, n) for i, n in b.maybe if i == 1))
     if b.ndim == 1:
-        return Array(1, frozenset({0} & a.ones), dtype)
-    return Array(2, frozenset(({0} & a.ones) | ({1} & {i for i in b.ones if i == 1})), dtype)
+        return Array(1, frozenset({0} & a.ones), dtype, frozenset((0, n) for i, n in a.maybe if i == 0))
+    return Array(2, frozenset(({0} & a.ones) | ({1} & b.ones)), dtype,
+                 frozenset((i, n) for i, n in a.maybe if i == 0) | frozenset((i, n) for i, n in b.maybe if i == 1))
 
 
 def _transposed(kinds, args):
     x = kinds[0]
-    return Array(x.ndim, frozenset(x.ndim - 1 - a for a in x.ones), x.dtype) if isinstance(x, Array) else None
+    return Array(x.ndim, frozenset(x.ndim - 1 - a for a in x.ones), x.dtype,
+                 frozenset((x.ndim - 1 - a, n) for a, n in x.maybe)) if isinstance(x, Array) else None
 
 
 def _same(kinds, args):
@@ -205,11 +208,16 @@ partials(array_runtime.inverse_or_zero, "s", "-(out * out)")
 
 def _cumulative(kinds, args):
     x = kinds[0]
-    if _constant(args[1]) is None or x == SCALAR or x == Array(0, dtype=getattr(x, "dtype", "d")):
-        # over the flattened array (a number's: along any axis, a vector of one, whose axis has length 1)
-        ones = frozenset() if _constant(args[1]) is None and x != SCALAR and getattr(x, "ndim", 1) != 0 \
-            else frozenset({0})
-        return Array(1, ones, x.dtype) if isinstance(x, Array) else Array(1, ones) if x == SCALAR else None
+    if _constant(args[1]) is None or x == SCALAR or (isinstance(x, Array) and x.ndim == 0):
+        # over the flattened array (a number's: along any axis): of length 1 where every axis is
+        if x == SCALAR:
+            return Array(1, frozenset({0}))
+        if not isinstance(x, Array) or x == SOME_ARRAY:
+            return SOME_ARRAY if x == SOME_ARRAY else None
+        if len(x.ones) == x.ndim:
+            return Array(1, frozenset({0}), x.dtype)
+        return Array(1, frozenset(), x.dtype, frozenset({(0, None)}) if len(x.ones) + len(x.maybe) == x.ndim
+                     else frozenset())
     return x if isinstance(x, Array) else None
 
 
@@ -459,7 +467,8 @@ def result_kind(func, kinds, args):
         return OTHER  # a tuple of ints (its elements are numbers: `shapes.infer`), a slice
     if func is sum:  # of a list, or of an array along its first axis
         x = kinds[0] if kinds else None
-        return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype)) \
+        return (SCALAR if x.ndim == 1 else Array(x.ndim - 1, frozenset(a - 1 for a in x.ones if a), x.dtype,
+                                                 frozenset((a - 1, n) for a, n in x.maybe if a))) \
             if isinstance(x, Array) and x.ndim >= 1 else None
     if func in (np.zeros_like, np.ones_like) and len(kinds) == 1 and isinstance(kinds[0], Array):
         return kinds[0]

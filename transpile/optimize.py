@@ -18,7 +18,7 @@ from . import ir
 from .kinds import float_names
 from .array_runtime import scatter_add
 from .numpy_rules import SCATTERED_READS
-from .shapes import SCALAR, Array, broadcast
+from .shapes import SCALAR, Array, broadcast, same_shape
 
 
 def _const_value(node):
@@ -304,7 +304,7 @@ def _is_none(atom):
 def _covers(kind, zero_kind):
     """Whether a value of `kind` plus zeros of `zero_kind` is a value of `kind` (same shape, dtype)."""
     known = [k == SCALAR or (isinstance(k, Array) and k.ndim >= 0) for k in (kind, zero_kind)]
-    return all(known) and broadcast([kind, zero_kind]) == kind
+    return all(known) and same_shape(broadcast([kind, zero_kind]), kind)
 
 
 def simplify(stmts, floats=(), merged=None, arrays=False, kinds=None):

@@ -10,6 +10,7 @@ symbolic: a variable nobody differentiates through has none (no `0 * ...`).
 """
 
 import ast
+import collections
 import copy
 
 import numpy as np
@@ -21,7 +22,7 @@ from .normalize import Builder, source_line
 from .kinds import structured_names
 from .partials import active_names, partials_of, split_sign, structure_operands
 from .rules import LINEAR_HELPERS
-from .shapes import OTHER, SCALAR, SOME_ARRAY, Array, broadcast
+from .shapes import OTHER, SCALAR, SOME_ARRAY, Array, broadcast, same_shape
 
 
 def reverse(parsed, body, namer, wrt, seeds, arrays=None):
@@ -176,6 +177,11 @@ class _Sweep:
         # name -> that number.  Multiplied into a partial shaped like the array, it need never be spread.
         self.uniform = {}
         self.definitions = {ir.target(s): s for s in ir.assignments(primal)}
+        # Names with one value wherever they are bound: not merged after a branch or carried by a loop,
+        # whose value (and size) depends on the path taken, and which a loop of no pass leaves unbound.
+        counts = collections.Counter(ir.target(s) for s in ir.assignments(primal))
+        self.single = {n for n, c in counts.items() if c == 1 and n not in parsed.params} | (
+            set(parsed.params) - set(counts))
 
     def materialize(self, adjoint, names=None):
         """Spread uniform adjoints (all, or those of `names`) into arrays, as ordinary adjoints."""
@@ -301,7 +307,7 @@ class _Sweep:
                 term = ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult)
                 if arrays is not None:
                     magnitude = arrays.numpy_partial(func, magnitude, args)
-                    term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), var, result)
+                    term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=dresult), var, result, args)
                 self.add(adjoint, var, term, negative)
 
     def _seeds_uniform(self, stmt, adjoint):
@@ -326,9 +332,10 @@ class _Sweep:
         defining x with x's kind, and so on back (so `np.size(r)`, not `np.size(r * r)`, which would
         compute r * r)."""
         seen = {x}
-        while x in self.definitions and self._spreads(self.definitions[x]):
+        while x in self.definitions and x in self.single and self._spreads(self.definitions[x]):
             same = [arg.id for arg in ir.operation(self.definitions[x].value)[1] if isinstance(arg, ast.Name)
-                    and arg.id not in seen and self.arrays.kinds.get(arg.id) == self.arrays.kinds[x]]
+                    and arg.id not in seen and arg.id in self.single
+                    and same_shape(self.arrays.kinds.get(arg.id), self.arrays.kinds[x])]
             if not same:
                 break
             x = same[0]
@@ -355,7 +362,7 @@ class _Sweep:
         for var, partial in partials_of(self.parsed, stmt, self.active.__contains__).items():
             negative, magnitude = split_sign(partial)
             magnitude = arrays.numpy_partial(func, magnitude, args)
-            if isinstance(magnitude, ast.Constant) and arrays.kinds.get(var) == kind and var not in adjoint:
+            if isinstance(magnitude, ast.Constant) and same_shape(arrays.kinds.get(var), kind) and var not in adjoint:
                 scaled = ast.BinOp(left=magnitude, op=ast.Mult(), right=u)
                 if var in self.uniform:
                     scaled = ast.BinOp(left=self.uniform[var], op=ast.Sub() if negative else ast.Add(), right=scaled)
@@ -364,9 +371,10 @@ class _Sweep:
                 self.uniform[var] = self.builder.atom(scaled)
                 continue
             names = [n.id for n in ast.walk(magnitude) if isinstance(n, ast.Name)]
-            shaped = names and broadcast([arrays.kinds.get(n) for n in names]) == kind
+            shaped = names and (same_shape(broadcast([arrays.kinds.get(n) for n in names]), kind)
+                                or set(names) <= arrays.unstretched(args) | {result})
             spread = u if shaped else _call("np.full_like", ir.name(result), u)
-            term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=spread), var, result)
+            term = arrays.reduced(ast.BinOp(left=magnitude, op=ast.Mult(), right=spread), var, result, args)
             self.add(adjoint, var, term, negative)
 
     def _branch(self, stmt, adjoint):
