@@ -136,13 +136,20 @@ def partials(func, params, *derivatives, namespace=None):
     _generation[0] += 1
 
 
+# Parameters that hold ints, bools or index tuples (axes, shapes, counts, indices): their derivative is
+# truly zero, even where the value is one of the differentiated arguments (`jvp` takes every argument,
+# integer indices too).  An array rule's parameter of these names is constant.
+COUNT_PARAMETERS = frozenset({"axis", "keepdims", "shape", "index", "offset", "ord", "axes", "source",
+                              "destination", "spec", "num"} | {f"i{n}" for n in range(16)})
+
+
 def array_rule(func, params, adjoints, linear=(), tangent=None, kind=None, constant=()):
     """Register an array operation: `adjoints` (one template per parameter over the parameters,
     `out` and `dout`, None where there is no gradient); the tangent is the operation applied to
     the tangents of the `linear` positions, or the `tangent` template (over `d_<param>` too).
     `constant` names the parameters with no adjoint whose zero derivative is the true one (read
-    for their shape or dtype only); a differentiated value reaching any other parameter without
-    an adjoint (an axis, a shape, a count) is refused rather than dropped."""
+    for their shape or dtype only; those in COUNT_PARAMETERS are so anyway); a differentiated value
+    reaching any other parameter without an adjoint is refused rather than dropped."""
     names = _parameters(params)
     tangent_names = names + tuple("d_" + n for n in names)
     if tangent is None and any(a is not None and i not in linear for i, a in enumerate(adjoints)):
@@ -150,7 +157,8 @@ def array_rule(func, params, adjoints, linear=(), tangent=None, kind=None, const
                              "template, so forward mode would drop its tangent")
     RULES[func, len(names)] = Rule(func, names, adjoints=tuple(_template(a, names) for a in adjoints),
                                    linear=tuple(linear), tangent=_template(tangent, tangent_names), kind=kind,
-                                   constant=tuple(names.index(c) for c in constant))
+                                   constant=tuple(i for i, n in enumerate(names)
+                                                  if n in constant or (n in COUNT_PARAMETERS and adjoints[i] is None)))
     _generation[0] += 1
 
 
