@@ -126,3 +126,105 @@ def test_generated_functions_pickle_and_run_in_fresh_processes(cache, tmp_path, 
     with ProcessPoolExecutor(2, mp_context=context) as pool:
         results = list(pool.map(_call, [gradient] * 2, [0.5, 0.1], [2.0, 3.0]))
     assert results == [gradient(0.5, 2.0), gradient(0.1, 3.0)]
+
+
+def test_entries_swapped_between_keys_are_refused_and_regenerated(cache, tmp_path):
+    """The header binds an entry to its key: a file moved to another key's name is never executed."""
+    square = import_source("def f(x):\n    return x * x\n", tmp_path, "swap_a").f
+    triple = import_source("def f(x):\n    return 3.0 * x\n", tmp_path, "swap_b").f
+    assert (tp.grad(square)(1.0), tp.grad(triple)(1.0)) == (2.0, 3.0)
+    first, second = entries(cache)
+    text_first, text_second = first.read_text(), second.read_text()
+    first.write_text(text_second)
+    second.write_text(text_first)
+    load._memory.clear()
+    with pytest.warns(RuntimeWarning, match="discarding"):
+        assert (tp.grad(square)(1.0), tp.grad(triple)(1.0)) == (2.0, 3.0)
+    assert {first.read_text(), second.read_text()} == {text_first, text_second}  # each rewritten under its key
+    assert first.read_text() != text_second
+
+
+PICKLED = """\
+import numpy as np
+
+K = 2.0
+
+
+def f(x, y=3.0):
+    return K * x * x * y
+
+
+def n(v):
+    return np.sum(K * v * v)
+
+
+def make():
+    def local(x):
+        return x * x
+    return local
+"""
+
+UNPICKLE = """\
+import pickle, sys
+sys.path.insert(0, sys.argv[1])
+import pickled_mod
+if len(sys.argv) > 2:
+    pickled_mod.K = float(sys.argv[2])
+gradient, dispatcher, x, v = pickle.loads(sys.stdin.buffer.read())
+print(repr((gradient(x), dispatcher(v).tolist())))
+"""
+
+
+def _in_a_fresh_process(payload, tmp_path, *args):
+    env = dict(os.environ, TRANSPILE_CACHE="0")
+    return subprocess.run([sys.executable, "-c", UNPICKLE, str(tmp_path), *args], input=payload,
+                          capture_output=True, env=env, timeout=120)
+
+
+def test_gradients_unpickle_where_there_is_no_disk_cache(cache, tmp_path, monkeypatch):
+    """Pickles carry a reference to the original function, not code: the receiving process
+    generates the derivative again from the function's own (verified) source."""
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "pickled_mod.py").write_text(PICKLED)
+    import pickled_mod
+
+    gradient, dispatcher = tp.grad(pickled_mod.f), tp.grad(pickled_mod.n)
+    v = np.array([1.0, -2.0])
+    payload = pickle.dumps((gradient, dispatcher, 0.5, v))
+    result = _in_a_fresh_process(payload, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == repr((gradient(0.5), dispatcher(v).tolist()))
+    again = pickle.loads(pickle.dumps(dispatcher))  # NumPy dispatchers pickle by reference too
+    assert again(v).tolist() == dispatcher(v).tolist()
+    # where the function reads another constant, its gradient differs: refused, not computed for other code
+    result = _in_a_fresh_process(payload, tmp_path, "7.0")
+    assert result.returncode != 0 and b"SourceUnavailableError" in result.stderr
+    assert b"differs from the process that pickled it" in result.stderr
+
+
+def test_a_gradient_of_a_local_function_unpickles_only_from_the_disk_cache(cache, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "pickled_mod.py").write_text(PICKLED)
+    import pickled_mod
+
+    payload = pickle.dumps((tp.grad(pickled_mod.make()), None, 0.5, None))
+    result = _in_a_fresh_process(payload, tmp_path)
+    assert result.returncode != 0 and b"SourceUnavailableError" in result.stderr
+    assert b"cannot be imported by name" in result.stderr and b"ModuleNotFoundError" not in result.stderr
+
+
+def test_gradients_pickle_into_a_spawned_pool_without_a_disk_cache(cache, tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "pooled_mod.py").write_text(PICKLED.replace("K = 2.0", "K = 1.5"))
+    import pooled_mod
+
+    monkeypatch.setenv("TRANSPILE_CACHE", "0")
+    gradient, dispatcher = tp.grad(pooled_mod.f, wrt=(0, 1)), tp.grad(pooled_mod.n)
+    v = np.array([0.5, 2.0])
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_call, [gradient, dispatcher], [0.5, v]))
+    assert results[0] == gradient(0.5) and results[1].tolist() == dispatcher(v).tolist()

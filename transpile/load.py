@@ -166,13 +166,17 @@ def _rebuild(name, recipe):
         raise SourceUnavailableError(f"transpile: cannot unpickle {what}: the function it was generated from "
                                      "cannot be imported here; import it the way the pickling process did.")
     loaded, _ = get(func, options, generate)
-    if loaded.__module__ != name:
+    if _key_of(loaded.__module__) != _key_of(name):  # (the recipes differ where `__main__` is `__mp_main__`)
         raise SourceUnavailableError(
             f"transpile: cannot unpickle {loaded.__name__}, the {options.kind} of {func.__module__}."
             f"{func.__qualname__}: here the function or what it reads (constants, helpers, rules registered at "
             "run time, transpile's or Python's version) differs from the process that pickled it, so its "
             "derivative would too; give both processes the same code and rules, or share the disk cache.")
     return loaded
+
+
+def _key_of(name):
+    return name[len(ENTRIES) + 2:].partition("_")[0]
 
 
 def compile_function(source, entry, key, name=None):
@@ -227,7 +231,7 @@ class EntryFinder:
         if module.__name__ == ENTRIES:
             module.__path__ = []
             return
-        key, _, recipe = module.__name__[len(ENTRIES) + 2:].partition("_")
+        key, recipe = _key_of(module.__name__), module.__name__[len(ENTRIES) + 2:].partition("_")[2]
         source = _read(key) if disk_cache_enabled() else None  # what the pickling process ran, if it is here
         if source is None and recipe:
             loaded = _rebuild(module.__name__, recipe)
@@ -397,11 +401,12 @@ def _token(value, seen, reads=None, names=()):
 @functools.lru_cache(maxsize=4096)
 def _code_digest(code):
     """A digest of everything `code` does, jumps included, and of the code nested in it; the same in
-    every process (marshal's bytes are not: they depend on reference counts and interning)."""
+    every process (marshal's bytes are not: they depend on reference counts and interning).  It
+    leaves out what code objects' equality (and so this cache) ignores: the file and qualified name."""
     return hashlib.sha256(repr(_canonical(code)).encode()).hexdigest()[:20]
 
 
-_CODE_FIELDS = ("co_name", "co_qualname", "co_filename", "co_firstlineno", "co_argcount", "co_posonlyargcount",
+_CODE_FIELDS = ("co_name", "co_firstlineno", "co_argcount", "co_posonlyargcount",
                 "co_kwonlyargcount", "co_flags", "co_varnames", "co_freevars", "co_cellvars", "co_names", "co_code",
                 "co_linetable", "co_exceptiontable")
 
@@ -446,6 +451,29 @@ def _read(key):
             pass
         return None
     return source
+
+
+def own_files(directory):
+    """The paths of the entries in `directory` and of the temporary files an interrupted write left
+    there (a full disk): only files transpile wrote, by name and first line, never the user's."""
+    import re
+
+    found = []
+    for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else ():
+        path = os.path.join(directory, name)
+        entry = re.fullmatch(r"[0-9a-f]{64}\.py", name)
+        temporary = re.fullmatch(r"[0-9a-f]{64}\.\w+\.tmp", name)
+        older = re.fullmatch(r"tmp\w{8}\.tmp", name)  # (before temporaries were named after their key)
+        if not (entry or temporary or older) or not os.path.isfile(path):
+            continue
+        try:
+            with open(path, "rb") as handle:
+                first = handle.read(len(HEADER))
+        except OSError:
+            continue
+        if temporary or first == HEADER.encode() or older and not first:
+            found.append(path)
+    return found
 
 
 def _private(stat):
