@@ -179,17 +179,21 @@ def _shape(code):
     jumps = set(getattr(dis, "hasjump", ())) | set(getattr(dis, "hasjrel", ())) | set(getattr(dis, "hasjabs", ()))
     kept = [op for op in dis.get_instructions(code)
             if op.opcode in jumps or op.opname.startswith(_SHAPE_OPS) or op.opname in _CALLS]
-    offsets = [op.offset for op in kept]
-    shape = []
+    shape, starts = [], []  # starts: where each kept operation's entries begin in the shape
     for op in kept:
-        if op.opcode in jumps:  # (argval is the target's offset on every version)
-            shape.append((op.opname, bisect.bisect_left(offsets, op.argval)))
+        starts.append(len(shape))
+        if op.opcode in jumps:  # (argval: the target's offset)
+            shape.append(op if isinstance(op.argval, int) else (op.opname, op.arg))  # the target: below
         elif op.opname in _CALLS:
             shape.append(("CALL", op.arg))
+        elif isinstance(op.argval, tuple) and "_FAST_" in op.opname:  # fused pairs (3.13), as two
+            shape.extend(zip(re.findall(r"(?:LOAD|STORE)_FAST", op.opname), map(value, op.argval)))
         else:
-            values = op.argval if isinstance(op.argval, tuple) and "_FAST_" in op.opname else (op.argval,)
-            shape.extend((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), value(v)) for v in values)
-    return tuple(shape)
+            shape.append((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), value(op.argval)))
+    offsets = [op.offset for op in kept]
+    ends = starts + [len(shape)]
+    return tuple((entry.opname, ends[bisect.bisect_left(offsets, entry.argval)])
+                 if isinstance(entry, dis.Instruction) else entry for entry in shape)
 
 
 def _dedent(lines):
