@@ -90,7 +90,7 @@ def uses_numpy(func, _seen=None):
     kinds of its arguments (a float, or an array of some rank and dtype).  Remembered per function."""
     if _seen is None:
         try:
-            code, found = _USES_NUMPY[func]
+            code, found = _USES_NUMPY.data[weakref.ref(func)]  # (what its __getitem__ does, minus a call)
             if code is func.__code__:  # (autoreload replaces the code of a function in place)
                 return found
         except (KeyError, TypeError):

@@ -53,7 +53,7 @@ def lookup(func, request):
     baked into the generated code.
     """
     try:
-        loaded, source, reads, generation, code, defaults, kwdefaults = _memory[func][request]
+        loaded, source, reads, generation, code, defaults, kwdefaults = _memory.data[weakref.ref(func)][request]  # (= _memory[func])
     except (KeyError, TypeError):
         return None
     if generation != rules.generation():  # a rule was registered since: it may change the code
