@@ -261,7 +261,7 @@ def test_code_or_defaults_replaced_in_place_are_noticed(tmp_path):
     "def f(x):\n    def scaled(v):\n        return K * v\n    return scaled(x) + scaled(x)\n",
     "def f(x):\n    def twice(v):\n        return sum([K * w for w in [v, v]])\n    return twice(x)\n",
     "def f(x):\n    return sum([cfg.k * v for v in [x, x]])\n",
-])
+], ids=["list-comprehension", "generator", "nested-def", "comprehension-in-nested-def", "attribute-in-comprehension"])
 def test_constants_read_only_in_nested_scopes_are_watched(tmp_path, body):
     """Comprehensions, generator expressions and nested defs are code objects of their own; what
     they read is baked into the generated code as much as what the body reads."""
@@ -304,7 +304,9 @@ JUMP_EDITS = [  # (source, edit): edits that change only jumps, or only what a j
 ]
 
 
-@pytest.mark.parametrize("source, edit", JUMP_EDITS)
+@pytest.mark.parametrize("source, edit", JUMP_EDITS, ids=["if-not", "and-or", "and-or-value", "break-continue",
+                                                          "dedent", "while-not", "is-not", "not-in", "comprehension",
+                                                          "dedent-after-method-calls"])
 def test_edits_that_change_only_jumps_are_detected(tmp_path, source, edit):
     from transpile.errors import SourceUnavailableError
 
