@@ -165,19 +165,29 @@ def make():
 """
 
 UNPICKLE = """\
-import pickle, sys
+import importlib, pickle, sys
 sys.path.insert(0, sys.argv[1])
-import pickled_mod
-if len(sys.argv) > 2:
-    pickled_mod.K = float(sys.argv[2])
+module = importlib.import_module(sys.argv[2])
+if len(sys.argv) > 3:
+    module.K = float(sys.argv[3])
 gradient, dispatcher, x, v = pickle.loads(sys.stdin.buffer.read())
 print(repr((gradient(x), dispatcher(v).tolist())))
 """
 
 
-def _in_a_fresh_process(payload, tmp_path, *args):
+def _importable(tmp_path, monkeypatch, name, text=PICKLED):
+    """The module `name` with `text`, importable by name (as pickles refer to it) here and in children."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / f"{name}.py").write_text(text)
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return importlib.import_module(name)
+
+
+def _in_a_fresh_process(payload, tmp_path, module, *args):
     env = dict(os.environ, TRANSPILE_CACHE="0")
-    return subprocess.run([sys.executable, "-c", UNPICKLE, str(tmp_path), *args], input=payload,
+    return subprocess.run([sys.executable, "-c", UNPICKLE, str(tmp_path), module.__name__, *args], input=payload,
                           capture_output=True, env=env, timeout=120)
 
 
@@ -186,31 +196,40 @@ def test_gradients_unpickle_where_there_is_no_disk_cache(cache, tmp_path, monkey
     generates the derivative again from the function's own (verified) source."""
     import numpy as np
 
-    monkeypatch.syspath_prepend(str(tmp_path))
-    (tmp_path / "pickled_mod.py").write_text(PICKLED)
-    import pickled_mod
-
-    gradient, dispatcher = tp.grad(pickled_mod.f), tp.grad(pickled_mod.n)
+    module = _importable(tmp_path, monkeypatch, "pickled_mod")
+    gradient, dispatcher = tp.grad(module.f), tp.grad(module.n)
     v = np.array([1.0, -2.0])
     payload = pickle.dumps((gradient, dispatcher, 0.5, v))
-    result = _in_a_fresh_process(payload, tmp_path)
+    result = _in_a_fresh_process(payload, tmp_path, module)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip() == repr((gradient(0.5), dispatcher(v).tolist()))
     again = pickle.loads(pickle.dumps(dispatcher))  # NumPy dispatchers pickle by reference too
     assert again(v).tolist() == dispatcher(v).tolist()
     # where the function reads another constant, its gradient differs: refused, not computed for other code
-    result = _in_a_fresh_process(payload, tmp_path, "7.0")
+    result = _in_a_fresh_process(payload, tmp_path, module, "7.0")
     assert result.returncode != 0 and b"SourceUnavailableError" in result.stderr
     assert b"differs from the process that pickled it" in result.stderr
 
 
-def test_a_gradient_of_a_local_function_unpickles_only_from_the_disk_cache(cache, tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    (tmp_path / "pickled_mod.py").write_text(PICKLED)
-    import pickled_mod
+def test_unpickling_without_a_disk_cache_ignores_rules_the_function_does_not_use(cache, tmp_path, monkeypatch):
+    """A rule registered at run time changes every cache key, but not the code of a function that
+    does not call it: a process without that rule rebuilds the same code, and accepts it."""
+    import numpy as np
 
-    payload = pickle.dumps((tp.grad(pickled_mod.make()), None, 0.5, None))
-    result = _in_a_fresh_process(payload, tmp_path)
+    from transpile import rules
+
+    module = _importable(tmp_path, monkeypatch, "pickled_rule_mod")
+    rules.defpartials(import_source("def bump(x):\n    return x * x\n", tmp_path, "unused_rule").bump, "x", "2 * x")
+    gradient, dispatcher, v = tp.grad(module.f), tp.grad(module.n), np.array([1.0, 3.0])
+    result = _in_a_fresh_process(pickle.dumps((gradient, dispatcher, 0.5, v)), tmp_path, module)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == repr((gradient(0.5), dispatcher(v).tolist()))
+
+
+def test_a_gradient_of_a_local_function_unpickles_only_from_the_disk_cache(cache, tmp_path, monkeypatch):
+    module = _importable(tmp_path, monkeypatch, "pickled_local_mod")
+    payload = pickle.dumps((tp.grad(module.make()), None, 0.5, None))
+    result = _in_a_fresh_process(payload, tmp_path, module)
     assert result.returncode != 0 and b"SourceUnavailableError" in result.stderr
     assert b"cannot be imported by name" in result.stderr and b"ModuleNotFoundError" not in result.stderr
 
@@ -218,12 +237,9 @@ def test_a_gradient_of_a_local_function_unpickles_only_from_the_disk_cache(cache
 def test_gradients_pickle_into_a_spawned_pool_without_a_disk_cache(cache, tmp_path, monkeypatch):
     import numpy as np
 
-    monkeypatch.syspath_prepend(str(tmp_path))
-    (tmp_path / "pooled_mod.py").write_text(PICKLED.replace("K = 2.0", "K = 1.5"))
-    import pooled_mod
-
+    module = _importable(tmp_path, monkeypatch, "pooled_mod", PICKLED.replace("K = 2.0", "K = 1.5"))
     monkeypatch.setenv("TRANSPILE_CACHE", "0")
-    gradient, dispatcher = tp.grad(pooled_mod.f, wrt=(0, 1)), tp.grad(pooled_mod.n)
+    gradient, dispatcher = tp.grad(module.f, wrt=(0, 1)), tp.grad(module.n)
     v = np.array([0.5, 2.0])
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_call, [gradient, dispatcher], [0.5, v]))

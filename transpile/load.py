@@ -3,9 +3,11 @@
 The memory cache maps (function object, options) to the loaded function: a
 second `grad(f)` is a dictionary look-up.  The disk cache stores each module
 as `<key>.py`, where the key hashes everything the output depends on: the
-function's source, file and first line, the values of the globals and
+function's source and code, file and first line, the values of the globals and
 closure variables it reads, the options, transpile's version and Python's.
 A process that finds the file skips parsing and differentiation entirely.
+Generated functions pickle by reference to their module, whose name holds the
+key and (`_recipe`) the original function's name and the options.
 
 `TRANSPILE_CACHE_DIR` sets the directory (default: the user's cache
 directory); `TRANSPILE_CACHE=0` turns the disk cache off.
@@ -53,7 +55,8 @@ def lookup(func, request):
     baked into the generated code.
     """
     try:
-        loaded, source, reads, generation, code, defaults, kwdefaults = _memory.data[weakref.ref(func)][request]  # (= _memory[func])
+        entry = _memory.data[weakref.ref(func)][request]  # (= _memory[func][request], one call less)
+        loaded, source, reads, generation, code, defaults, kwdefaults = entry
     except (KeyError, TypeError):
         return None
     if generation != rules.generation():  # a rule was registered since: it may change the code
@@ -88,7 +91,7 @@ def get(func, options, generate, alias=None):
             _write(key, source)
     else:
         STATS["disk_hits"] += 1
-    loaded = compile_function(source, options.entry_name(func), key, module_name(key, _recipe(func, options)))
+    loaded = compile_function(source, options.entry_name(func), key, module_name(key, _recipe(func, options, source)))
     if options.keeps_signature:
         loaded.__defaults__ = func.__defaults__
     loaded.__kwdefaults__ = func.__kwdefaults__
@@ -113,15 +116,16 @@ def module_name(key, recipe=None):
     return f"{ENTRIES}.k{key}_{recipe}" if recipe else f"{ENTRIES}.k{key}"
 
 
-def _recipe(func, options):
-    """`func`'s module and qualified name and `options`, as a module-name segment (letters and digits),
-    or None if `func` cannot be found by that name (a local function, one replaced since)."""
+def _recipe(func, options, source):
+    """`func`'s module and qualified name, `options` and a digest of the generated `source`, as a
+    module-name segment (letters and digits), or None if `func` cannot be found by that name (a local
+    function, one replaced since)."""
     if _by_reference(sys.modules.get(func.__module__), func.__qualname__) is not func:
         return None
     kinds = options.kinds and tuple((k.ndim, tuple(sorted(k.ones)), k.dtype) if hasattr(k, "ndim") else k
                                     for k in options.kinds)
     text = repr((func.__module__, func.__qualname__, options.kind, options.wrt, options.single, options.optimize,
-                 options.mode, kinds))
+                 options.mode, kinds, _digest(source)))
     return base64.b32encode(text.encode()).decode().rstrip("=").lower()
 
 
@@ -135,43 +139,49 @@ def _by_reference(module, qualname):
     return obj
 
 
+def _digest(source):
+    return hashlib.sha256(source.encode()).hexdigest()[:24]
+
+
 def _from_recipe(recipe):
-    """(the function a recipe names, imported, or None; the options it names)."""
+    """(the function a recipe names, imported, or None; the options; the digest of the source)."""
     import ast
     import importlib
 
     from .pipeline import Options
     from .shapes import Array
 
-    module, qualname, kind, wrt, single, optimize, mode, kinds = ast.literal_eval(
+    module, qualname, kind, wrt, single, optimize, mode, kinds, digest = ast.literal_eval(
         base64.b32decode(recipe.upper() + "=" * (-len(recipe) % 8)).decode())
     kinds = kinds and tuple(Array(k[0], frozenset(k[1]), k[2]) if isinstance(k, tuple) else k for k in kinds)
     try:
         func = _by_reference(importlib.import_module(module), qualname)
     except ImportError:
         func = None
-    return func if isinstance(func, types.FunctionType) else None, Options(kind, wrt, single, optimize, mode, kinds)
+    options = Options(kind, wrt, single, optimize, mode, kinds)
+    return func if isinstance(func, types.FunctionType) else None, options, digest
 
 
 def _rebuild(name, recipe):
     """The function of the generated module `name`, generated again from the function its recipe names,
     whose source is verified as any other's (no code travels with a pickle); raises TranspileError if
-    there is no such function here, or it or what it reads differs from the process that named the module."""
+    there is no such function here, or the code generated here differs from what the process that
+    named the module generated (the function, or what it reads, differs)."""
     from .errors import SourceUnavailableError
     from .pipeline import generate
 
-    func, options = _from_recipe(recipe)
-    what = f"the {options.kind} of a function ({name})"
+    func, options, digest = _from_recipe(recipe)
     if func is None:
-        raise SourceUnavailableError(f"transpile: cannot unpickle {what}: the function it was generated from "
-                                     "cannot be imported here; import it the way the pickling process did.")
-    loaded, _ = get(func, options, generate)
-    if _key_of(loaded.__module__) != _key_of(name):  # (the recipes differ where `__main__` is `__mp_main__`)
+        raise SourceUnavailableError(f"transpile: cannot unpickle the {options.kind} of a function ({name}): the "
+                                     "function it was generated from cannot be imported here; import it the way "
+                                     "the pickling process did.")
+    loaded, source = get(func, options, generate)
+    if _digest(source) != digest:
         raise SourceUnavailableError(
             f"transpile: cannot unpickle {loaded.__name__}, the {options.kind} of {func.__module__}."
             f"{func.__qualname__}: here the function or what it reads (constants, helpers, rules registered at "
-            "run time, transpile's or Python's version) differs from the process that pickled it, so its "
-            "derivative would too; give both processes the same code and rules, or share the disk cache.")
+            "run time, transpile's version) differs from the process that pickled it, and so does the code "
+            "generated for it; give both processes the same code and rules, or share the disk cache.")
     return loaded
 
 
@@ -250,7 +260,7 @@ class EntryFinder:
         module.__file__ = _path(key)
         module.__dict__.update(rules.EXTERNALS)
         exec(compile(_header(key, source) + source, module.__file__, "exec"), module.__dict__)
-        func, options = _from_recipe(recipe) if recipe else (None, None)
+        func, options, _ = _from_recipe(recipe) if recipe else (None, None, None)
         if func is not None:  # its defaults, and arrays passed to code generated for numbers (guard)
             loaded = getattr(module, options.entry_name(func))
             if options.keeps_signature:
@@ -413,7 +423,8 @@ _CODE_FIELDS = ("co_name", "co_firstlineno", "co_argcount", "co_posonlyargcount"
 
 def _canonical(value):
     if isinstance(value, types.CodeType):
-        return tuple(getattr(value, field, None) for field in _CODE_FIELDS) + (tuple(map(_canonical, value.co_consts)),)
+        fields = tuple(getattr(value, field, None) for field in _CODE_FIELDS)  # (None: not in this version)
+        return fields + (tuple(map(_canonical, value.co_consts)),)
     if isinstance(value, tuple):
         return tuple(map(_canonical, value))
     if isinstance(value, frozenset):  # its order follows the string hash seed
