@@ -235,3 +235,24 @@ def test_compare_inlines_helpers_like_transpile(capsys):
     assert report["max_relative_difference"] < 1e-12
     numerical, sympy_ = report["values"]["numerical (h^2)"], report["values"]["sympy diff"]
     assert all(abs(a - b) < 1e-6 for a, b in zip(numerical, sympy_))
+
+
+def test_cache_clear_removes_only_what_transpile_wrote(tmp_path):
+    """The cache directory may hold the user's own files: only entries (name and first line) and the
+    temporaries of interrupted writes are counted and removed."""
+    assert run("grad", f"{QUICKSTART}:f", tmp_path=tmp_path).returncode == 0
+    cache = tmp_path / "cache"
+    (entry,) = [p for p in cache.iterdir() if p.suffix == ".py"]
+    orphan = cache / f"{entry.stem}.k3j_x9ab.tmp"  # a write the full disk cut short
+    orphan.write_text(entry.read_text()[:10])
+    mine = {cache / "notes.py": "print('mine')\n", cache / f"{'0' * 64}.py": "# my own file with an entry's name\n",
+            cache / "data.tmp": "mine too\n", cache / "sub" / "x.py": ""}
+    for path, text in mine.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert "entries: 2 " in run("cache", "info", tmp_path=tmp_path).stdout
+    cleared = run("cache", "clear", tmp_path=tmp_path)
+    assert cleared.returncode == 0 and "removed 2 entries" in cleared.stdout
+    assert not entry.exists() and not orphan.exists()
+    assert all(path.read_text() == text for path, text in mine.items())
+    assert "entries: 0 " in run("cache", "info", tmp_path=tmp_path).stdout

@@ -220,3 +220,101 @@ def test_registering_a_rule_invalidates_what_is_in_memory(tmp_path):
     assert tp.grad(module.f)(3.0) == 7.0  # bump inlined
     rules.defpartials(module.bump, "x", "10.0")  # from now on bump is called and uses this rule
     assert tp.grad(module.f)(3.0) == 11.0
+
+
+def test_code_or_defaults_replaced_in_place_are_noticed(tmp_path):
+    """IPython's `%autoreload 2` swaps `__code__` and `__defaults__` of the same function objects."""
+    module = import_from(write_module(tmp_path, "swapped_mod", """\
+        def f(x, s=2.0):
+            return s * x * x
+        def cube(x, s=2.0):
+            return x * x * x
+        def g(x, *, s=2.0):
+            return s * x * x
+        def helper(x):
+            return x * x
+        def helper3(x):
+            return x * x * x
+        def uses_helper(x):
+            return helper(x) + x
+    """))
+    assert tp.grad(module.f)(1.0) == 4.0
+    module.f.__code__ = module.cube.__code__
+    assert tp.grad(module.f)(1.0) == 3.0
+    module.f.__defaults__ = (5.0,)
+    module.f.__code__ = module.cube.__code__.replace()  # (a copy: what autoreload installs is new code)
+    assert tp.grad(module.f)(1.0) == 3.0
+    module.f.__code__ = import_from(write_module(tmp_path, "swapped_f", "def f(x, s=2.0):\n    return s * x * x\n")
+                                    ).f.__code__
+    assert tp.grad(module.f)(1.0) == 10.0  # the new defaults
+    assert tp.grad(module.g)(1.0) == 4.0
+    module.g.__kwdefaults__ = {"s": 3.0}
+    assert tp.grad(module.g)(1.0) == 6.0
+    assert tp.grad(module.uses_helper)(2.0) == 5.0
+    module.helper.__code__ = module.helper3.__code__
+    assert tp.grad(module.uses_helper)(2.0) == 13.0  # the inlined callee changed in place
+
+
+@pytest.mark.parametrize("body", [
+    "def f(x):\n    return sum([K * v for v in [x, x]])\n",
+    "def f(x):\n    return sum(K * v for v in (x, x))\n",
+    "def f(x):\n    def scaled(v):\n        return K * v\n    return scaled(x) + scaled(x)\n",
+    "def f(x):\n    def twice(v):\n        return sum([K * w for w in [v, v]])\n    return twice(x)\n",
+    "def f(x):\n    return sum([cfg.k * v for v in [x, x]])\n",
+], ids=["list-comprehension", "generator", "nested-def", "comprehension-in-nested-def", "attribute-in-comprehension"])
+def test_constants_read_only_in_nested_scopes_are_watched(tmp_path, body):
+    """Comprehensions, generator expressions and nested defs are code objects of their own; what
+    they read is baked into the generated code as much as what the body reads."""
+    module = import_from(write_module(tmp_path, "nested_consts", "import types\nK = 2.0\n"
+                                      "cfg = types.SimpleNamespace(k=2.0)\n" + body))
+    assert tp.grad(module.f)(1.0) == 4.0
+    key = load.cache_key(module.f, ("opts",))
+    module.K, module.cfg.k = 5.0, 5.0
+    assert load.cache_key(module.f, ("opts",)) != key  # another process with another value: another entry
+    assert tp.grad(module.f)(1.0) == 10.0
+
+
+def test_a_disk_hit_checks_that_the_file_is_what_runs_like_a_fresh_transpile(tmp_path):
+    from transpile.errors import SourceUnavailableError
+
+    path = write_module(tmp_path, "edited_mod", "def f(x):\n    return x * x\n")
+    stale = import_from(path)  # imported before the edit and not reloaded
+    write_module(tmp_path, "edited_mod", "def f(x):\n    return x * x * x\n")
+    current = import_from(path)
+    assert tp.grad(current.f)(2.0) == 12.0  # the edited file's entry is on disk now
+    with pytest.raises(SourceUnavailableError, match="changed since"):
+        tp.grad(stale.f)
+
+
+JUMP_EDITS = [  # (source, edit): edits that change only jumps, or only what a jump tests
+    ("def f(x, c=True):\n    if c:\n        return x * x\n    return x\n", ("if c:", "if not c:")),
+    ("def f(x, c=True, e=False):\n    if c and e:\n        return x * x\n    return x\n", (" and ", " or ")),
+    ("def f(x, c=True, e=False):\n    y = c and e\n    if y:\n        return x * x\n    return x\n",
+     (" and ", " or ")),
+    ("def f(x):\n    s = 0.0\n    for i in range(3):\n        if i == 1:\n            break\n        s = s + x * x\n"
+     "    return s\n", ("break", "continue")),
+    ("def f(x, c=True):\n    y = x\n    if c:\n        y = y * x\n        y = y * x\n    return y\n",
+     ("        y = y * x\n    return", "    y = y * x\n    return")),
+    ("def f(x):\n    w = x\n    while w < 10.0:\n        w = w * 2.0\n    return w\n", ("w < 10.0", "not w < 10.0")),
+    ("def f(x, s=None):\n    if s is None:\n        return x * x\n    return x\n", (" is None", " is not None")),
+    ("def f(x, i=1):\n    if i in (1, 2):\n        return x * x\n    return x\n", (" in (", " not in (")),
+    ("def f(x):\n    return sum([v * v for v in [x, x]])\n", ("v * v", "v * v * v")),
+    ("import math\n\ndef f(x, c=True):\n    if c:\n        y = math.sin(x)\n    else:\n        y = math.cos(x)\n"
+     "    y = y * x\n    return y\n", ("    y = y * x", "        y = y * x")),
+]
+
+
+@pytest.mark.parametrize("source, edit", JUMP_EDITS, ids=["if-not", "and-or", "and-or-value", "break-continue",
+                                                          "dedent", "while-not", "is-not", "not-in", "comprehension",
+                                                          "dedent-after-method-calls"])
+def test_edits_that_change_only_jumps_are_detected(tmp_path, source, edit):
+    from transpile.errors import SourceUnavailableError
+
+    path = write_module(tmp_path, "jumpy", source)
+    module = import_from(path)
+    tp.grad(module.f)  # unedited: the source matches the code, also where `math.sin` compiles differently alone
+    load._memory.clear()
+    path.write_text(source.replace(*edit))
+    assert path.read_text() != source
+    with pytest.raises(SourceUnavailableError, match="changed since"):
+        tp.grad(module.f)

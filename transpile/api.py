@@ -109,14 +109,16 @@ def uses_numpy(func, _seen=None):
     kinds of its arguments (a float, or an array of some rank and dtype).  Remembered per function."""
     if _seen is None:
         try:
-            return _USES_NUMPY[func]
+            code, found = _USES_NUMPY.data[weakref.ref(func)]  # (what its __getitem__ does, minus a call)
+            if code is func.__code__:  # (autoreload replaces the code of a function in place)
+                return found
         except (KeyError, TypeError):
             pass
     found = _uses_numpy(func, _seen)
     if _seen is None:
         try:
-            _USES_NUMPY[func] = found
-        except TypeError:
+            _USES_NUMPY[func] = (func.__code__, found)
+        except (TypeError, AttributeError):
             pass
     return found
 
@@ -188,6 +190,9 @@ class Specialized:
         self.by_kinds, self.by_shapes = {}, {}
         functools.update_wrapper(self, func, updated=())  # (not func's __dict__: a Specialized has state)
         self.__code__, self.__defaults__ = func.__code__, func.__defaults__  # f's parameters (grad keeps them)
+
+    def __reduce__(self):  # by reference to the function, as generated functions pickle: no code travels
+        return Specialized, (self.func, self.kind, self.wrt, self.optimize, self.mode)
 
     def __call__(self, *args, **kwargs):
         if (kwargs or len(args) != self.count) and self.kind not in ("jvp", "vjp"):  # those take more

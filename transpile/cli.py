@@ -292,8 +292,7 @@ def _cache(action):
     from . import load
 
     directory = load.cache_dir()
-    entries = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".py")] \
-        if os.path.isdir(directory) else []
+    entries = load.own_files(directory)  # the user's own files there are left alone
     if action == "clear":
         for path in entries:
             os.remove(path)

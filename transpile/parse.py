@@ -13,6 +13,7 @@ Errors point at the user's file and line (see `ParsedFunction.error`).
 """
 
 import ast
+import bisect
 import builtins
 import inspect
 import numbers
@@ -152,30 +153,46 @@ def _matches_code(func, text):
     return False
 
 
-_SHAPE_OPS = ("BINARY_OP", "COMPARE_OP", "UNARY_", "LOAD_CONST", "LOAD_FAST", "STORE_FAST", "LOAD_GLOBAL",
-              "LOAD_DEREF", "LOAD_ATTR", "LOAD_METHOD", "RETURN")
+_SHAPE_OPS = ("BINARY_", "INPLACE_", "COMPARE_OP", "UNARY_", "IS_OP", "CONTAINS_OP", "LOAD_CONST", "LOAD_FAST",
+              "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_ATTR", "LOAD_METHOD", "STORE_", "DELETE_", "BUILD_", "UNPACK_",
+              "LIST_", "KW_NAMES", "CALL_INTRINSIC", "GET_ITER", "RETURN", "RAISE")
+_CALLS = ("CALL", "CALL_FUNCTION", "CALL_METHOD", "CALL_FUNCTION_KW", "CALL_KW")  # 3.10 spells a method call apart
 
 
 def _shape(code):
-    """The operations, names and constants of some bytecode, without details the compiler
-    may choose differently for the same source (`LOAD_METHOD` or `LOAD_ATTR`, NULL pushes,
-    fused `LOAD_FAST_LOAD_FAST`, how each Python version prints arguments)."""
+    """The operations, names, constants and jumps of some bytecode, and of the code nested in it
+    (comprehensions, nested defs), without details the compiler may choose differently for the
+    same source (`LOAD_METHOD` or `LOAD_ATTR`, NULL pushes, fused `LOAD_FAST_LOAD_FAST`, how each
+    Python version prints arguments).  A jump is its opcode and the position of its target among
+    the operations kept, not an offset, so the details left out do not shift it."""
     import dis
     import re
 
-    def value(argval):  # `_C__y` in a class body is `__y` compiled alone; nested code differs by address
+    def value(argval):  # `_C__y` in a class body is `__y` compiled alone; nested code by its own shape
         if isinstance(argval, types.CodeType):
-            return "<code>"
+            return _shape(argval)
         if isinstance(argval, str):
             return re.sub(r"^_[^_]\w*?(__[^_]\w*)$", r"\1", argval)
         return repr(argval)
 
-    shape = []
-    for op in dis.get_instructions(code):
-        if op.opname.startswith(_SHAPE_OPS):
-            values = op.argval if isinstance(op.argval, tuple) else (op.argval,)  # fused pairs (3.13)
-            shape.extend((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), value(v)) for v in values)
-    return tuple(shape)
+    jumps = set(getattr(dis, "hasjump", ())) | set(getattr(dis, "hasjrel", ())) | set(getattr(dis, "hasjabs", ()))
+    kept = [op for op in dis.get_instructions(code)
+            if op.opcode in jumps or op.opname.startswith(_SHAPE_OPS) or op.opname in _CALLS]
+    shape, starts = [], []  # starts: where each kept operation's entries begin in the shape
+    for op in kept:
+        starts.append(len(shape))
+        if op.opcode in jumps:  # (argval: the target's offset)
+            shape.append(op if isinstance(op.argval, int) else (op.opname, op.arg))  # the target: below
+        elif op.opname in _CALLS:
+            shape.append(("CALL", op.arg))
+        elif isinstance(op.argval, tuple) and "_FAST_" in op.opname:  # fused pairs (3.13), as two
+            shape.extend(zip(re.findall(r"(?:LOAD|STORE)_FAST", op.opname), map(value, op.argval)))
+        else:
+            shape.append((op.opname.replace("LOAD_METHOD", "LOAD_ATTR"), value(op.argval)))
+    offsets = [op.offset for op in kept]
+    ends = starts + [len(shape)]
+    return tuple((entry.opname, ends[bisect.bisect_left(offsets, entry.argval)])
+                 if isinstance(entry, dis.Instruction) else entry for entry in shape)
 
 
 def _dedent(lines):
