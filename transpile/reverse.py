@@ -58,7 +58,8 @@ def reverse(parsed, body, namer, wrt, seeds, arrays=None):
             sweep.structured.add(p)
         gradient = adjoint.get(p) or sweep.builder.atom(sweep.zero(p))
         if p in sweep.structured:  # a mirror: tuples where the argument has tuples
-            gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p)))
+            gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p),  # (names it in errors)
+                                                   ir.const(f"'{parsed.name}' with respect to '{p}'")))
         elif arrays is not None:  # a float for a float (not a NumPy scalar), float32 for float32
             kind = arrays.kinds.get(p)
             if kind == SCALAR:

@@ -6,7 +6,11 @@ tuples so it can be updated in place.  A mirror is owned by one adjoint
 variable at a time, so updating it in place is safe.
 """
 
-__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient"]
+__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient", "numbers_only"]
+
+_STRUCTURES = (list, tuple, dict)
+_NUMBERS = frozenset({float, int, bool, str, type(None)})  # the leaves code for structures is made for
+_NUMBERS_AND_STRUCTURES = _NUMBERS | frozenset(_STRUCTURES)
 
 
 def zeros_like(value):
@@ -48,14 +52,65 @@ def add_each(total, term):
     return total
 
 
-def as_gradient(mirror, value):
+def as_gradient(mirror, value, owner=None):
     """The mirror shaped like `value`: a tuple where `value` has a tuple, a float at each float
-    leaf, and None at leaves that are not differentiable (ints, bools, strings, None)."""
+    leaf (and at a NumPy float's), an array of the leaf's shape and dtype at an array leaf, and None
+    at leaves that are not differentiable (ints, bools, strings, None).  An int leaf (or an integer
+    array) the output depends on, seen by a nonzero adjoint, raises WrtError naming `owner` ("'f'
+    with respect to 'xs'"), as an int argument does: None would be a silently missing derivative."""
     if isinstance(value, dict):
-        return {key: as_gradient(mirror[key], item) for key, item in value.items()}
+        return {key: as_gradient(mirror[key], item, owner) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        items = [as_gradient(m, item) for m, item in zip(mirror, value)]
+        items = [as_gradient(m, item, owner) for m, item in zip(mirror, value)]
         return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, float) or not isinstance(value, (int, str, type(None))):
-        return mirror
-    return None
+    if isinstance(value, float):  # (array code may give a NumPy number: a float leaf gets a float)
+        return mirror if mirror.__class__ is float else float(mirror)
+    if isinstance(value, (str, type(None))):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, int) or (dtype is not None and dtype.kind in "iub"):
+        if owner is not None and _nonzero(mirror):
+            kind = f"an array of {dtype}" if getattr(value, "shape", ()) else f"the {type(value).__name__} {value!r}"
+            raise _wrt_error(f"cannot differentiate {owner}: one of its leaves is {kind}, which has no gradient, "
+                             "but the output depends on it; pass floats there (float(n), a.astype(float)).")
+        return None
+    if dtype is None:
+        return mirror  # (a Fraction, say: what its arithmetic gave)
+    import numpy
+
+    if not isinstance(value, numpy.ndarray):
+        return float(mirror)  # a NumPy number: a Python float, as for an argument
+    if numpy.shape(mirror) == value.shape:  # the gradient of an array has its dtype (float32 for float32)
+        return numpy.asarray(mirror, dtype=dtype)
+    if numpy.ndim(mirror) == 0:  # a uniform adjoint
+        return numpy.full(value.shape, mirror, dtype=dtype)
+    from .errors import TranspileError
+
+    raise TranspileError(f"the gradient {owner or ''} of an array of shape {value.shape} came out with shape "
+                         f"{numpy.shape(mirror)}; please report this function.")
+
+
+def _nonzero(mirror):
+    try:
+        return bool(mirror != 0) if not getattr(mirror, "shape", ()) else bool((mirror != 0).any())
+    except (TypeError, ValueError):
+        return True
+
+
+def _wrt_error(message):
+    from .errors import WrtError
+
+    return WrtError(message)
+
+
+def numbers_only(value):
+    """Whether every leaf of the list, tuple or dict `value` is a Python float, int, bool, str or
+    None: what code generated for structures computes with.  Generated code checks this on entry
+    and sends anything else (a NumPy array or number inside) to `guard.other_arguments`; for a
+    flat structure the check runs in C (a set of the leaves' classes)."""
+    items = value.values() if value.__class__ is dict else value
+    classes = set(map(type, items))
+    if classes <= _NUMBERS:
+        return True
+    return classes <= _NUMBERS_AND_STRUCTURES and all(
+        numbers_only(item) for item in items if item.__class__ in _STRUCTURES)
