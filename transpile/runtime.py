@@ -11,14 +11,21 @@ __all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient", "numbe
 _STRUCTURES = (list, tuple, dict)
 _NUMBERS = frozenset({float, int, bool, str, type(None)})  # the leaves code for structures is made for
 _NUMBERS_AND_STRUCTURES = _NUMBERS | frozenset(_STRUCTURES)
+_FLOATS = frozenset({float})
+# A flat list, tuple or dict of numbers (the common case) is mirrored by C loops over its leaves'
+# classes, not one Python call per leaf: that pays for the leaf check on entry (`numbers_only`).
 
 
 def zeros_like(value):
     """A mirror of `value` with 0.0 at every leaf (0.0 itself for a number, zeros for an array)."""
+    if (value.__class__ is list or value.__class__ is tuple) and _NUMBERS.issuperset(map(type, value)):
+        return [0.0] * len(value)
+    if value.__class__ is dict and _NUMBERS.issuperset(map(type, value.values())):
+        return dict.fromkeys(value, 0.0)
     if isinstance(value, dict):
-        return {key: zeros_like(item) for key, item in value.items()}
+        return {key: 0.0 if item.__class__ is float else zeros_like(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [zeros_like(item) for item in value]
+        return [0.0 if item.__class__ is float else zeros_like(item) for item in value]
     if getattr(value, "shape", ()):  # a NumPy array, in code that could not tell it would get one
         import numpy
 
@@ -58,10 +65,15 @@ def as_gradient(mirror, value, owner=None):
     at leaves that are not differentiable (ints, bools, strings, None).  An int leaf (or an integer
     array) the output depends on, seen by a nonzero adjoint, raises WrtError naming `owner` ("'f'
     with respect to 'xs'"), as an int argument does: None would be a silently missing derivative."""
+    if (value.__class__ is list or value.__class__ is tuple) and _FLOATS.issuperset(map(type, value)) and \
+            _FLOATS.issuperset(map(type, mirror)):
+        return list(mirror) if value.__class__ is list else tuple(mirror)
     if isinstance(value, dict):
-        return {key: as_gradient(mirror[key], item, owner) for key, item in value.items()}
+        return {key: m if item.__class__ is float and (m := mirror[key]).__class__ is float else
+                as_gradient(mirror[key], item, owner) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        items = [as_gradient(m, item, owner) for m, item in zip(mirror, value)]
+        items = [m if item.__class__ is float and m.__class__ is float else as_gradient(m, item, owner)
+                 for m, item in zip(mirror, value)]
         return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, float):  # (array code may give a NumPy number: a float leaf gets a float)
         return mirror if mirror.__class__ is float else float(mirror)
@@ -109,8 +121,12 @@ def numbers_only(value):
     and sends anything else (a NumPy array or number inside) to `guard.other_arguments`; for a
     flat structure the check runs in C (a set of the leaves' classes)."""
     items = value.values() if value.__class__ is dict else value
-    classes = set(map(type, items))
-    if classes <= _NUMBERS:
+    if _NUMBERS.issuperset(map(type, items)):
         return True
-    return classes <= _NUMBERS_AND_STRUCTURES and all(
-        numbers_only(item) for item in items if item.__class__ in _STRUCTURES)
+    for item in items:
+        if item.__class__ in _STRUCTURES:
+            if not numbers_only(item):
+                return False
+        elif item.__class__ not in _NUMBERS:
+            return False
+    return True
