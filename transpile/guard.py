@@ -47,7 +47,8 @@ def other_arguments(generated, wrt, arguments, forward=False):
         return None
     if func is None:
         raise TranspileError(f"'{generated.__name__}' was generated for numbers, lists, tuples and dicts, and "
-                             f"'{arrays[0]}' is a NumPy array or holds one; generate code for arrays with transpile.grad({name}) "
+                             f"'{arrays[0]}' is a NumPy array or holds one; generate code for arrays with "
+                             f"transpile.grad({name}) "
                              "in this process (the function it was generated from is gone).")
     from .api import for_arrays
 
