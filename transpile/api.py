@@ -300,7 +300,7 @@ def _array_code(func, primals):
     """(function, kinds) to differentiate `func` at `primals`: with NumPy arrays among them the code
     is specialised to their kinds (None: no arrays, or a dispatcher picks), and a derivative that
     was generated for numbers and lists is replaced by its twin generated for those kinds."""
-    if isinstance(func, Specialized) or not any(isinstance(p, _ndarray) for p in primals):
+    if isinstance(func, Specialized) or not any(map(guard.holds_array, primals)):  # (inside structures too)
         return func, None
     kinds = tuple(map(kind_of, primals))
     origin = guard.ORIGINS.get(func)
@@ -456,13 +456,23 @@ def hessian(func, wrt=0):
     """
     single = not isinstance(wrt, (tuple, list))
     count = 1 if single else len(wrt)
-    columns = _transform(grad(func, wrt), "jacobian", (wrt,) if single else tuple(wrt))[0]
+    gradient = grad(func, wrt)
+    columns = _transform(gradient, "jacobian", (wrt,) if single else tuple(wrt))[0]
 
     def hessian_of(*args, **kwargs):
         import numpy
 
         _numbers_only(func, args, (wrt,) if single else wrt, "hessian")
-        flat = columns(*args, **kwargs)
+        if not isinstance(gradient, Specialized) and any(map(guard.holds_array, (*args, *kwargs.values()))):
+            # NumPy arrays (in data, say) reach a gradient generated for numbers: differentiate its twin
+            # generated for their kinds, as jvp does (the code for numbers would treat them as numbers)
+            bound = inspect.signature(func).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
+            twin, kinds = _array_code(gradient, args)
+            flat = _transform(twin, "jacobian", (wrt,) if single else tuple(wrt), kinds=kinds)[0](*args, **kwargs)
+        else:
+            flat = columns(*args, **kwargs)
         return flat[0] if single else numpy.array(flat, dtype=float).reshape(count, count).T
 
     return hessian_of

@@ -277,6 +277,8 @@ def _fence(parsed):
         id(n.slice) for n in nodes if isinstance(n, ast.Subscript)} | {
         id(n.args[1]) for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         and n.func.id == "add_at" and len(n.args) == 3} | {  # generated code updating a dict's adjoint
+        id(n.args[2]) for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        and n.func.id == "as_gradient" and len(n.args) == 3} | {  # (and naming a gradient in its errors)
         id(n.args[0]) for n in nodes if isinstance(n, ast.Call) and n.args
         and isinstance(n.func, (ast.Attribute, ast.Name)) and getattr(n.func, "attr", getattr(n.func, "id", None))
         == "einsum"} | {  # np.einsum("ij,jk->ik", a, b)

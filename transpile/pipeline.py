@@ -119,7 +119,8 @@ def _generate(func, options):
     if options.kind in ("grad", "value_and_grad"):
         forward = options.mode == "forward"
         if options.kinds is None:
-            body = _argument_guard(options.entry_name(func), wrt, structured, parsed.params, forward) + body
+            names = {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)} | set(parsed.params)
+            body = _argument_guard(options.entry_name(func), wrt, structured, parsed.params, forward, names) + body
         else:  # (the dispatcher sends arrays here by kind)
             numbers = [p for p in wrt if not isinstance(dict(zip(parsed.params, options.kinds))[p], Array)]
             body = (_integer_guard(parsed.name, numbers, structures=forward) if numbers else []) + body
@@ -211,13 +212,18 @@ def _scalar_output(parsed, body, namer, arrays):
     return body[:-1] + [check, ast.Return(value=ir.name(checked), lineno=body[-1].lineno)], ir.name(checked)
 
 
-def _argument_guard(entry, wrt, structured, params, forward):
+def _argument_guard(entry, wrt, structured, params, forward, names=()):
     """`if x.__class__ is not float: ...`: arguments of other classes than the code was generated for
     (floats, ints too where not differentiated; lists, tuples and dicts for `structured` parameters)
     go to `guard.other_arguments`, which refuses ints in `wrt`, computes the gradient for NumPy
     arrays by array code, or lets the code go on.  The check costs ~10 ns a parameter; the import
-    runs only when it fails."""
-    tests = [f"{p}.__class__ not in (list, tuple, dict)" if p in structured and not (forward and p in wrt) else
+    runs only when it fails.  `names`: those the body binds or reads."""
+    # A structure's leaves are checked too (NumPy arrays or numbers inside go to other_arguments): one
+    # call of runtime.numbers_only, a set of classes made in C for a flat list (where a name of the
+    # function's hides it, the structure always goes to other_arguments, which checks it there).
+    leaves = " or True" if "numbers_only" in names else " or not numbers_only({})"
+    tests = [f"{p}.__class__ not in (list, tuple, dict){leaves.format(p)}" if p in structured and not (
+             forward and p in wrt) else
              f"{p}.__class__ is not float" if p in wrt else f"{p}.__class__ not in (float, int)" for p in params]
     result, helper = (next(n + "_" * k for k in range(len(params) + 1) if n + "_" * k not in params)
                       for n in ("rerouted", "other_arguments"))  # (names no parameter has)

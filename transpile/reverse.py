@@ -60,7 +60,8 @@ def reverse(parsed, body, namer, wrt, seeds, arrays=None):
         gradient = adjoint.get(p) or sweep.builder.atom(sweep.zero(p))
         if p in sweep.structured or (arrays is not None and arrays.kinds.get(p) == OTHER):
             # a mirror (or a list or array a NumPy function gave for a sequence): tuples where the argument has them
-            gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p)))
+            gradient = sweep.builder.atom(_runtime("as_gradient", gradient, ir.name(p),  # (names it in errors)
+                                                   ir.const(f"'{parsed.name}' with respect to '{p}'")))
         elif arrays is not None:  # a float for a float (not a NumPy scalar), float32 for float32
             kind = arrays.kinds.get(p)
             if kind == SCALAR:

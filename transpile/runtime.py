@@ -6,15 +6,26 @@ tuples so it can be updated in place.  A mirror is owned by one adjoint
 variable at a time, so updating it in place is safe.
 """
 
-__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient", "dict_only"]
+__all__ = ["zeros_like", "add_into", "add_at", "add_each", "as_gradient", "numbers_only", "dict_only"]
+
+_STRUCTURES = (list, tuple, dict)
+_NUMBERS = frozenset({float, int, bool, str, type(None)})  # the leaves code for structures is made for
+_NUMBERS_AND_STRUCTURES = _NUMBERS | frozenset(_STRUCTURES)
+_FLOATS = frozenset({float})
+# A flat list, tuple or dict of numbers (the common case) is mirrored by C loops over its leaves'
+# classes, not one Python call per leaf: that pays for the leaf check on entry (`numbers_only`).
 
 
 def zeros_like(value):
     """A mirror of `value` with 0.0 at every leaf (0.0 itself for a number, zeros for an array)."""
+    if (value.__class__ is list or value.__class__ is tuple) and _NUMBERS.issuperset(map(type, value)):
+        return [0.0] * len(value)
+    if value.__class__ is dict and _NUMBERS.issuperset(map(type, value.values())):
+        return dict.fromkeys(value, 0.0)
     if isinstance(value, dict):
-        return {key: zeros_like(item) for key, item in value.items()}
+        return {key: 0.0 if item.__class__ is float else zeros_like(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [zeros_like(item) for item in value]
+        return [0.0 if item.__class__ is float else zeros_like(item) for item in value]
     if getattr(value, "shape", ()):  # a NumPy array, in code that could not tell it would get one
         import numpy
 
@@ -59,16 +70,74 @@ def dict_only(value):
     return True
 
 
-def as_gradient(mirror, value):
+def as_gradient(mirror, value, owner=None):
     """The mirror shaped like `value`: a tuple where `value` has a tuple, a float at each float
-    leaf, and None at leaves that are not differentiable (ints, bools, strings, None)."""
+    leaf (and at a NumPy float's), an array of the leaf's shape and dtype at an array leaf, and None
+    at leaves that are not differentiable (ints, bools, strings, None).  An int leaf (or an integer
+    array) the output depends on, seen by a nonzero adjoint, raises WrtError naming `owner` ("'f'
+    with respect to 'xs'"), as an int argument does: None would be a silently missing derivative."""
+    if (value.__class__ is list or value.__class__ is tuple) and _FLOATS.issuperset(map(type, value)) and \
+            _FLOATS.issuperset(map(type, mirror)):
+        return list(mirror) if value.__class__ is list else tuple(mirror)
     if isinstance(value, dict):
-        return {key: as_gradient(mirror[key], item) for key, item in value.items()}
+        return {key: m if item.__class__ is float and (m := mirror[key]).__class__ is float else
+                as_gradient(mirror[key], item, owner) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        items = [as_gradient(m, item) for m, item in zip(mirror, value)]
+        items = [m if item.__class__ is float and m.__class__ is float else as_gradient(m, item, owner)
+                 for m, item in zip(mirror, value)]
         return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, float):  # (a NumPy number where NumPy read the leaf out of an array)
-        return float(mirror)
-    if not isinstance(value, (int, str, type(None))):
-        return mirror
-    return None
+    if isinstance(value, float):  # (array code may give a NumPy number: a float leaf gets a float)
+        return mirror if mirror.__class__ is float else float(mirror)
+    if isinstance(value, (str, type(None))):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, int) or (dtype is not None and dtype.kind in "iub"):
+        if owner is not None and _nonzero(mirror):
+            kind = f"an array of {dtype}" if getattr(value, "shape", ()) else f"the {type(value).__name__} {value!r}"
+            raise _wrt_error(f"cannot differentiate {owner}: one of its leaves is {kind}, which has no gradient, "
+                             "but the output depends on it; pass floats there (float(n), a.astype(float)).")
+        return None
+    if dtype is None:
+        return mirror  # (a Fraction, say: what its arithmetic gave)
+    import numpy
+
+    if not isinstance(value, numpy.ndarray):
+        return float(mirror)  # a NumPy number: a Python float, as for an argument
+    if numpy.shape(mirror) == value.shape:  # the gradient of an array has its dtype (float32 for float32)
+        return numpy.asarray(mirror, dtype=dtype)
+    if numpy.ndim(mirror) == 0:  # a uniform adjoint
+        return numpy.full(value.shape, mirror, dtype=dtype)
+    from .errors import TranspileError
+
+    raise TranspileError(f"the gradient {owner or ''} of an array of shape {value.shape} came out with shape "
+                         f"{numpy.shape(mirror)}; please report this function.")
+
+
+def _nonzero(mirror):
+    try:
+        return bool(mirror != 0) if not getattr(mirror, "shape", ()) else bool((mirror != 0).any())
+    except (TypeError, ValueError):
+        return True
+
+
+def _wrt_error(message):
+    from .errors import WrtError
+
+    return WrtError(message)
+
+
+def numbers_only(value):
+    """Whether every leaf of the list, tuple or dict `value` is a Python float, int, bool, str or
+    None: what code generated for structures computes with.  Generated code checks this on entry
+    and sends anything else (a NumPy array or number inside) to `guard.other_arguments`; for a
+    flat structure the check runs in C (a set of the leaves' classes)."""
+    items = value.values() if value.__class__ is dict else value
+    if _NUMBERS.issuperset(map(type, items)):
+        return True
+    for item in items:
+        if item.__class__ in _STRUCTURES:
+            if not numbers_only(item):
+                return False
+        elif item.__class__ not in _NUMBERS:
+            return False
+    return True
