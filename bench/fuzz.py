@@ -62,7 +62,9 @@ def write_failure(out, key, status, oracle, message):
     family, seed = key
     os.makedirs(out, exist_ok=True)
     program = fuzz.make(family, seed)
-    header = "\n".join("# " + line for line in f"{status} ({oracle}):\n{message}".splitlines()[:40])
+    lines = message.splitlines()
+    lines = lines[:12] + ["..."] + lines[-28:] if len(lines) > 40 else lines  # a traceback ends with the error
+    header = "\n".join("# " + line for line in [f"{status} ({oracle}):"] + lines)
     path = os.path.join(out, f"{family}-{seed}.py")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(header + "\n" + program.reproduction())
