@@ -429,6 +429,8 @@ def _canonical(value):
         return fields + (tuple(map(_canonical, value.co_consts)),)
     if isinstance(value, tuple):
         return tuple(map(_canonical, value))
+    if isinstance(value, int) and value.bit_length() > 10000:  # (repr refuses over 4,300 digits)
+        return ("int", hex(value))
     if isinstance(value, frozenset):  # its order follows the string hash seed
         return ("frozenset", sorted(map(repr, map(_canonical, value))))
     return (type(value).__name__, repr(value))  # 1, 1.0 and True are equal, but not the same constant
