@@ -213,20 +213,6 @@ def test_a_long_elif_chain_is_unfolded_and_differentiated(tmp_path):
     assert max(len(line) - len(line.lstrip()) for line in tp.source(f).splitlines()) <= 4 * emit.MAX_DEPTH
 
 
-def test_transpiling_an_elif_chain_takes_time_linear_in_its_length(tmp_path):
-    import time
-
-    from .helpers import import_source
-
-    seconds = []
-    for branches in (20, 80):
-        f = import_source(_elif_chain(branches), tmp_path, "chain").f
-        start = time.process_time()
-        tp.source(f)
-        seconds.append(time.process_time() - start)
-    assert seconds[1] < 9 * seconds[0], seconds  # 4x the branches: linear ~4x, quadratic ~16x
-
-
 def test_an_int_constant_of_over_4300_digits_is_emitted_and_compiled(tmp_path):
     from .helpers import import_source
 

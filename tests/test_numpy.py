@@ -362,14 +362,15 @@ def test_full_like_of_an_int_array_truncates_so_has_no_derivative_in_the_value()
     assert tp.jvp(_fills_an_int_array, (x, a), (1.0, np.zeros(3)))[1] == pytest.approx(float(np.sum(a)))
 
 
-def _counts_from_a_value(x):
-    return np.sum(np.linspace(0.0, 1.0, 3 * x))
+def _counts_from_an_argument(x, n):
+    return np.sum(np.linspace(0.0, x, n))
 
 
-def test_a_differentiated_value_where_a_rule_has_no_derivative_is_refused():
-    """`num` of linspace is a count: a differentiated value there would have its derivative dropped."""
-    with pytest.raises(tp.errors.NoRuleError, match="'num' of np.linspace"):
-        tp.grad(_counts_from_a_value)(1.0)
+def test_an_int_count_given_to_jvp_is_no_dropped_derivative():
+    """`jvp` takes every argument, so an int count or index is differentiated there too; its derivative
+    is truly zero (`rules.COUNT_PARAMETERS`), and it was refused as a dropped one."""
+    assert tp.jvp(_counts_from_an_argument, (2.0, 5), (1.0, None))[1] == pytest.approx(2.5)
+    assert tp.grad(_counts_from_an_argument)(2.0, 5) == pytest.approx(2.5)
 
 
 # Parameters without an adjoint that take counts, axes, shapes, indices or flags: an active value there is
@@ -385,3 +386,30 @@ def test_every_argument_without_a_derivative_is_a_count_or_declared_constant():
     assert not undeclared
     assert all(rule.constant == tuple(range(len(rule.params))) for rule in rules.RULES.values()
                if rule.partials is not None and not rule.differentiable)
+
+
+def masked(v):
+    return np.sum(v * (v > 0.5))
+
+
+def doubled_mask(v):
+    mask = v > 0.5
+    k = mask + mask  # (logical or: still bools)
+    return np.sum(k * v)
+
+
+def counted(v, n):
+    k = n * 2
+    return np.sum(k * v)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("func", [masked, doubled_mask, counted])
+def test_a_gradient_read_off_bools_or_ints_has_the_arguments_dtype(func, dtype):
+    """Kinds know comparisons give bools (they called them floats, so `k * 1.0 -> k` returned a bool array)."""
+    v = np.array([0.6, 0.7, 0.2], dtype=dtype)
+    args = (v, np.array([1, 2, 3]))[:func.__code__.co_argcount]
+    for optimize in (True, False):
+        gradient = tp.grad(func, optimize=optimize)(*args)
+        assert gradient.dtype == dtype
+        assert np.allclose(gradient, numeric_gradient(func, args, 0), atol=1e-3)

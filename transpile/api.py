@@ -457,7 +457,7 @@ def hessian(func, wrt=0):
     single = not isinstance(wrt, (tuple, list))
     count = 1 if single else len(wrt)
     gradient = grad(func, wrt)
-    columns = _transform(gradient, "jacobian", (wrt,) if single else tuple(wrt))[0]
+    columns = functools.cache(lambda: _transform(gradient, "jacobian", (wrt,) if single else tuple(wrt))[0])
 
     def hessian_of(*args, **kwargs):
         import numpy
@@ -472,7 +472,7 @@ def hessian(func, wrt=0):
             twin, kinds = _array_code(gradient, args)
             flat = _transform(twin, "jacobian", (wrt,) if single else tuple(wrt), kinds=kinds)[0](*args, **kwargs)
         else:
-            flat = columns(*args, **kwargs)
+            flat = columns()(*args, **kwargs)
         return flat[0] if single else numpy.array(flat, dtype=float).reshape(count, count).T
 
     return hessian_of

@@ -476,7 +476,32 @@ def result_kind(func, kinds, args):
         return SOME_ARRAY
     if func is array_runtime.extreme_weights:  # (1 or 0 where x is, or is not, extreme: x's kind)
         return kinds[0] if isinstance(kinds[0], Array) else None
-    return broadcast(kinds)
+    kind = broadcast(kinds)
+    dtype = _elementwise_dtype(func, kinds, args) if isinstance(kind, Array) and kind != SOME_ARRAY else None
+    return Array(kind.ndim, kind.ones, dtype, kind.maybe) if dtype else kind
+
+
+def _elementwise_dtype(func, kinds, args):
+    """The dtype NumPy gives `func` (a ufunc or an operator) of operands of `kinds`, found by
+    applying it to one-element samples: a comparison gives bools, `mask + mask` too, and an int
+    array times a float constant floats.  None where it cannot tell."""
+    if not (isinstance(func, np.ufunc) or getattr(func, "__module__", None) in ("_operator", "operator")):
+        return None
+    samples = []
+    for kind, arg in zip(kinds, args):
+        if isinstance(kind, Array):
+            samples.append(np.ones(1, dtype=kind.dtype))
+        elif isinstance(arg, ast.Constant) and isinstance(arg.value, (int, float, np.number)):
+            samples.append(arg.value)
+        elif kind == SCALAR:
+            samples.append(1.0)  # (a number in differentiated code is a float)
+        else:
+            return None
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(func(*samples)).dtype.char
+    except Exception:  # (bool - bool, say: the code raises what NumPy raises)
+        return None
 
 # Every callable this module gave a rule (the scalar rule tests leave these to tests/test_numpy.py).
 NUMPY_FUNCTIONS = {func for func, _ in rules.RULES if rules.SPELLING.get(func, "").startswith("np.")} | {
