@@ -5,8 +5,10 @@
 
 Program k of family F uses seed S * 1_000_003 + k, so a failure is reproduced from its family and
 seed alone. Prints per family: programs run, passed, skipped (not checkable at the drawn point),
-refused (TranspileError; in the `views` family an accepted answer), mismatches (a wrong value or
-derivative), raw exceptions and timeouts, then the distinct failure classes and refusal messages.
+refused (TranspileError; in the `views` family an accepted answer), singular (a derivative that is
+infinite at the drawn point raised ZeroDivisionError or OverflowError in generated scalar code, as
+Python's float arithmetic does in f), mismatches (a wrong value or derivative), raw exceptions and
+timeouts, then the distinct failure classes and refusal messages.
 Each failing program is written to --out as a runnable .py file (source, arguments, the oracle and
 message). The hash-seed determinism oracle runs on every --determinism-th program (default 10).
 Exits 1 if any mismatch, raw exception or determinism difference was found.
@@ -139,7 +141,7 @@ def main(argv=None):
             classes[(family, "determinism", "source differs between PYTHONHASHSEED 0 and 1")].append((family, seed))
             write_failure(args.out, (family, int(seed)), "determinism", "hash seed", "generated source differs")
 
-    columns = ("pass", "skip", "refused", "mismatch", "raw", "timeout")
+    columns = ("pass", "skip", "refused", "singular", "mismatch", "raw", "timeout")
     print(f"{'family':<12}{'run':>7}" + "".join(f"{c:>10}" for c in columns))
     for family in families:
         row = counts[family]

@@ -592,7 +592,8 @@ def make(family, seed):
 
 @dataclass
 class Result:
-    status: str  # "pass", "skip" (not checkable at this point), "refused", "mismatch", "raw", "timeout"
+    status: str  # "pass", "skip" (not checkable at this point), "refused", "singular" (an infinite derivative
+    #              raised ZeroDivisionError or OverflowError in generated code), "mismatch", "raw", "timeout"
     oracle: str = ""  # which check failed or refused
     message: str = ""
     checks: list = field(default_factory=list)  # oracles that ran
@@ -789,9 +790,24 @@ def check(program, directory, second_order=True):
             return Result("refused", "suspicious" if _suspicious(message, program) else _STAGE[0], message)
         except _Timeout:
             raise
+        except ArithmeticError as exc:
+            if not _raised_in_generated_code(exc):
+                raise
+            # A derivative that is infinite at the point (sqrt at 0, a power that overflows where f's
+            # value does not): Python's float arithmetic in generated scalar code raises, as it would in
+            # f; no number comes back, so no wrong one.  Counted apart, as "singular".
+            return Result("singular", _STAGE[0], f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - any other exception is a finding
             import traceback
             return Result("raw", _STAGE[0], "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-3000:])
+
+
+def _raised_in_generated_code(exc):
+    """Whether the innermost frame of `exc` is a generated function's (`<transpile ...>`)."""
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename.startswith("<transpile")
 
 
 def _in_generated_code(exc, program):

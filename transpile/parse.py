@@ -208,7 +208,7 @@ def parse(func, _calling=()):
     `_calling` is the chain of callers, to refuse recursion.
     """
     func = inspect.unwrap(func) if _transparent_wrapper(func) else func
-    refusal = getattr(func, "__module__", "").startswith("transpile.generated.") and \
+    refusal = str(getattr(func, "__module__", "")).startswith("transpile.generated.") and \
         getattr(func, "__globals__", {}).get("REFUSAL")
     if refusal:  # (code generated to refuse where it runs: `pipeline._refusing`)
         raise UnsupportedSyntaxError(refusal)
