@@ -297,7 +297,17 @@ def np_while(w, x):
     return np.sum(s * s) * 0.5
 
 
-@pytest.mark.parametrize("f", [np_nest3, np_siblings, np_while], ids=lambda f: f.__name__)
+def np_popped_slice(w, x):
+    s = w
+    for i in range(2):
+        for j in range(2):
+            s = s[::-1] * x + np.sin(s)  # a slice of a value the second-order code pops off a tape
+        for k in range(2):
+            s = s * s[0]
+    return np.sum(s)
+
+
+@pytest.mark.parametrize("f", [np_nest3, np_siblings, np_while, np_popped_slice], ids=lambda f: f.__name__)
 def test_numpy_hessian_vector_products_are_symmetric(f):
     rng = np.random.default_rng(0)
     w, x = rng.uniform(0.2, 0.8, 3), 0.6

@@ -89,13 +89,24 @@ def infer(stmts, kinds, rules_kind):
             return known.get(atom.id)
         return SCALAR if isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool) else OTHER
 
+    appends = [s for s in ir.walk(stmts) if ir.appended(s)]
     for _ in range(3):  # loops feed values back: a few rounds reach the fixed point
         before = dict(known)
         seen = {}
+        elements = {}  # list -> the kind of everything appended to it (a tape in generated code re-read)
+        for stmt in appends:
+            pushed = kind(stmt.value.args[0])
+            elements[ir.appended(stmt)] = pushed if elements.get(ir.appended(stmt), pushed) == pushed else None
         for stmt in ir.assignments(stmts):
             value = stmt.value
             if getattr(stmt, "tape", False) and ir.popped(value):
                 continue  # a value pushed earlier, under the same name: its kind is that name's
+            if ir.popped(value):
+                result = elements.get(ir.popped(value))
+                if ir.target(stmt) in seen and seen[ir.target(stmt)] != result:
+                    result = None
+                seen[ir.target(stmt)] = known[ir.target(stmt)] = result
+                continue
             if ir.target(stmt) in counters and isinstance(value, ast.Constant) and value.value is None:
                 continue  # a loop counter bound before its loop runs
             func, args = ir.operation(value)
