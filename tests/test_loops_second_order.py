@@ -182,8 +182,44 @@ def list_appended(x, y):
     return sum(ys)
 
 
+def rebound_without_tangent(x, y):
+    # (found by random programs) in the direction of y, u's tangent must be zero after the inner
+    # for loop rebinds u to a value of x only
+    s = x
+    t = y
+    u = 0.5
+    i = 0
+    while i < 3:
+        j = 0
+        while j < 3:
+            s = math.tanh(t + s)
+            k = 0
+            while k < 1:
+                s = t * s
+                if i % 2 == 0:
+                    t = t * 0.9 + math.cos(u)
+                else:
+                    u = math.sin(u) * x
+                    s = x + 0.3 * t
+                    u = math.sin(t) * t
+                t = s * s * 0.5 + t
+                k = k + 1
+            t = u * 0.9 + math.cos(u)
+            j = j + 1
+        j = 0
+        while j < 2:
+            for k in range(1):
+                u = math.sin(x) * x
+            j = j + 1
+        t = math.tanh(y + s)
+        i = i + 1
+    u = math.sin(t) * s
+    return s + t * u
+
+
 SCALAR = [nest2, nest3, siblings, nest3_siblings, branch_inner, branch_around_loop, while_nest3, while_data,
-          triangular3, count_argument, rebind_outer, reads_outer, break_inner, list_carried, list_appended]
+          triangular3, count_argument, rebind_outer, reads_outer, break_inner, list_carried, list_appended,
+          rebound_without_tangent]
 POINT = (0.7, 0.8)
 
 
