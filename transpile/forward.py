@@ -155,6 +155,8 @@ class _Sweep:
                 if isinstance(stmt.value, ast.Name) and result in self.structured:
                     if stmt.value.id in known:  # a copy of a structure
                         known[result] = known[stmt.value.id]
+                    elif result in known:  # rebound (in a loop) to a copy of a value without tangent
+                        known[result] = builder.atom(self.zero(result))
                     continue
                 arrays = self.arrays
                 if arrays is not None and arrays.array_rule(stmt):
@@ -167,8 +169,8 @@ class _Sweep:
                 else:
                     partials = partials_of(self.parsed, stmt, known.__contains__)
                 if not partials:
-                    if result in known:  # a loop variable rebound to a value without tangent
-                        known[result] = self.zero(result)
+                    if result in known:  # a loop variable rebound to a value without tangent (an atom: a
+                        known[result] = builder.atom(self.zero(result))  # carried tangent is compared by name)
                     continue
                 if stmt.lineno != commented_line:
                     builder.stmts.append(ir.comment(f"tangent of: {source_line(self.parsed, stmt)}"))

@@ -131,6 +131,8 @@ def _record(stmts, namer):
                 out.append(ir.assign(stmt.passes, ir.const(0), stmt.lineno))
                 pushes.append(ir.assign(stmt.passes, ast.BinOp(left=ir.name(stmt.passes), op=ast.Add(),
                                                                right=ir.const(1)), stmt.lineno))
+            for push in pushes:  # this loop's own recording (the tapes of loops inside it start empty each pass)
+                push.push = True
             stmt.body = pushes + stmt.body
         out.append(stmt)
     return out
@@ -477,6 +479,6 @@ def _renamed_copy(stmts, keep, namer):
                 stmt.passes = mapping.get(stmt.passes, stmt.passes)
     for stmt in ir.walk(stmts):  # once every name is renamed
         if hasattr(stmt, "carried"):
-            stmt.replay = [s for s in stmt.body if not (getattr(s, "tape", False) or (
-                isinstance(s, ast.Assign) and ir.target(s) == getattr(stmt, "passes", None)))]
+            # its own pushes only: the tapes of the loops inside are made afresh in every pass
+            stmt.replay = [s for s in stmt.body if not getattr(s, "push", False)]
     return stmts, mapping
