@@ -14,35 +14,11 @@ from . import fuzz
 SAMPLE = {"scalar": 6, "branches": 4, "loops": 3, "structures": 5, "helpers": 3, "numpy": 4, "carried": 5,
           "views": 6, "shapes": 5, "ieee": 8}
 
-# (family, seed) -> the open issue item whose bug the program hits today. Not strict: when the fix
-# is merged the program passes (XPASS) and its entry should go.
-ITEM = {1: "issue 12 item 1: the size of an array merged from branches of different shapes; a zero-trip loop",
-        2: "issue 12 item 2: writes through NumPy views and aliases change only a copy",
-        3: "issue 12 item 3: a loop-carried array read through a slice, np.concatenate or an integer index",
-        4: "issue 12 item 4: Hessian-vector products through nested loops",
-        7: "issue 12 item 7: dict({...}) and list((x, x)) lose the gradient or crash",
-        8: "issue 12 item 8: the optimizer rewrites the user's 0.0 - y, y + 0.0, 0.0 * y, y ** 2.0"}
-KNOWN = {("structures", 0): ITEM[7], ("structures", 1): ITEM[7], ("structures", 2): ITEM[7],
-         ("structures", 3): ITEM[7], ("structures", 4): ITEM[7], ("helpers", 2): ITEM[4],
-         ("carried", 0): ITEM[3], ("carried", 1): ITEM[3], ("carried", 2): ITEM[3], ("carried", 3): ITEM[3],
-         ("carried", 4): ITEM[3] + " (second order: add_at into the read-only result of np.broadcast_to)",
-         ("views", 2): ITEM[2], ("views", 5): ITEM[2], ("shapes", 0): ITEM[1], ("shapes", 3): ITEM[1],
-         ("shapes", 4): ITEM[1], ("ieee", 3): ITEM[8], ("ieee", 5): ITEM[8]}
+# Every program of the sample hit one of the bug classes of issue 12 before its fix (items 1-4, 7-9).
+CASES = [pytest.param(family, seed, id=f"{family}-{seed}") for family, count in SAMPLE.items() for seed in range(count)]
 
 
-def cases():
-    return list(_cases())
-
-
-def _cases():
-    for family, count in SAMPLE.items():
-        for seed in range(count):
-            reason = KNOWN.get((family, seed))
-            marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-            yield pytest.param(family, seed, marks=marks, id=f"{family}-{seed}")
-
-
-@pytest.mark.parametrize("family, seed", cases())
+@pytest.mark.parametrize("family, seed", CASES)
 def test_fuzz_program(family, seed, tmp_path):
     program = fuzz.make(family, seed)
     result = fuzz.check(program, tmp_path)
@@ -51,7 +27,6 @@ def test_fuzz_program(family, seed, tmp_path):
     assert result.oracle != "suspicious", f"refused, but looks like it should work:\n{result.message}\n{program.source}"
 
 
-@pytest.mark.xfail(reason="issue 12 item 9: reverse mode through nested loops iterates a set", strict=False)
 def test_generated_source_does_not_depend_on_the_hash_seed():
     keys = [f"{family}:{seed}" for family in fuzz.FAMILIES for seed in range(2)]
     assert fuzz.determinism(keys) == []
