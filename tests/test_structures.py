@@ -298,3 +298,23 @@ def test_the_same_arithmetic_on_arrays_is_differentiated():
     xs, ys = np.array([0.5, 2.0, 1.0]), np.array([3.0, 4.0, 1.0])
     dxs, dys = tp.grad(concatenates_arguments, wrt=(0, 1))(xs, ys)
     assert dxs.tolist() == dys.tolist() == [2.0, 0.0, 3.5]
+
+
+def reads_the_last_before_appending(xs, w):
+    ys = [w]
+    z = 0.1 * ys[-1]
+    for v in xs:
+        ys.append(v * w)
+    return z + ys[-1] * ys[-2]
+
+
+def test_a_negative_index_counts_from_the_end_the_list_has_when_read():
+    """`ys[-1]` read before ys grows: the backward sweep's mirror has the final length, so the adjoint
+    went to the last element appended, not to the one read."""
+    xs, w = [0.5, 2.0], 0.7
+    for optimize in (True, False):
+        gradient = tp.grad(reads_the_last_before_appending, wrt=(0, 1), optimize=optimize)(xs, w)
+        assert gradient[0] == pytest.approx([xs[1] * w * w, xs[0] * w * w])
+        assert gradient[1] == pytest.approx(0.1 + 2 * w * xs[0] * xs[1])
+    assert tp.jvp(reads_the_last_before_appending, (xs, w), ([0.0, 0.0], 1.0))[1] == \
+        pytest.approx(0.1 + 2 * w * xs[0] * xs[1])

@@ -82,7 +82,13 @@ class Builder:
             rest = ast.Compare(left=right, ops=expr.ops[1:], comparators=expr.comparators[1:])
             return self.conditional(result, lambda: self.atom(rest, env), lambda: result)
         if isinstance(expr, ast.Subscript):
-            return ast.Subscript(value=self.atom(expr.value, env), slice=self.index(expr.slice, env), ctx=ast.Load())
+            index = expr.slice
+            if _negative_constant(index) and isinstance(expr.value, ast.Name) and expr.value.id in self.appended():
+                # `ys[-1]` of a list that grows: counted from the end as it is now, since the backward
+                # sweep reads the adjoint's mirror at another length
+                index = ast.BinOp(left=ast.Call(func=ast.Name(id="len", ctx=ast.Load()), args=[expr.value],
+                                                keywords=[]), op=ast.Add(), right=index)
+            return ast.Subscript(value=self.atom(expr.value, env), slice=self.index(index, env), ctx=ast.Load())
         if isinstance(expr, (ast.List, ast.Tuple)):
             elements = [self.atom(e, env) for e in expr.elts]
             _escape(self, elements)
@@ -118,6 +124,17 @@ class Builder:
             return ast.Call(func=expr.func, args=args, keywords=keywords)
         raise (self.parsed.error(expr, f"'{ast.unparse(expr)}' is not supported here.") if self.parsed
                else TypeError(f"cannot normalize {ast.dump(expr)}"))
+
+    def appended(self):
+        """Names of the source the function appends to (`ys.append(v)`)."""
+        if self.parsed is None:
+            return set()
+        found = getattr(self.parsed, "_appended", None)
+        if found is None:
+            found = self.parsed._appended = {
+                n.func.value.id for n in ast.walk(self.parsed.tree) if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute) and n.func.attr == "append" and isinstance(n.func.value, ast.Name)}
+        return found
 
     def index(self, index, env):
         """An index with its parts as atoms: `i`, `1:`, `:, j`, `None` (slices are for arrays)."""
@@ -904,6 +921,14 @@ def _write_element(parsed, stmt, target, builder, env):
     if not str(getattr(parsed.func, "__module__", "")).startswith("transpile.generated."):
         builder.stmts[-1].in_place = target  # (generated code writes only into its own arrays)
     env[name] = written
+
+
+def _negative_constant(index):
+    """Whether `index` is a negative int literal (`-1`, written as a unary minus or folded)."""
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+        return isinstance(index, ast.Constant) and type(index.value) is int and index.value > 0
+    return isinstance(index, ast.Constant) and type(index.value) is int and index.value < 0
 
 
 def _index_value(index):
