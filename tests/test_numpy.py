@@ -413,3 +413,27 @@ def test_a_gradient_read_off_bools_or_ints_has_the_arguments_dtype(func, dtype):
         gradient = tp.grad(func, optimize=optimize)(*args)
         assert gradient.dtype == dtype
         assert np.allclose(gradient, numeric_gradient(func, args, 0), atol=1e-3)
+
+
+def merges_a_broadcast_operand(c, r):
+    if np.max(r) < 0.9:
+        v = np.square(c) - r
+    else:
+        v = c * 0.5 + r  # (c's adjoint is constant here: its tangent is zero on this path)
+    return np.sum(v)
+
+
+def ignores_its_argument(x):
+    return np.ones(3) * 2.0
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.5])
+def test_a_zero_tangent_of_an_array_has_its_shape(scale):
+    """A tangent that is zero on one branch was merged as the number 0.0 (so a Hessian-vector product
+    of a (3, 1) argument came back as a number), and a tangent folded to zero was returned as one."""
+    c, r = np.array([[0.7], [0.4], [0.2]]), scale * np.array([0.7, 0.8, 0.2, 1.1])
+    products = tp.jvp(tp.grad(merges_a_broadcast_operand, wrt=(0, 1)), (c, r), (np.ones_like(c), np.ones_like(r)))[1]
+    assert [np.shape(p) for p in products] == [c.shape, r.shape]
+    expected = (2.0 * 4 if scale == 0.5 else 0.0) * np.ones_like(c)
+    assert np.allclose(products[0], expected) and np.allclose(products[1], 0.0)
+    assert np.shape(tp.jvp(ignores_its_argument, (0.5,), (1.0,))[1]) == (3,)

@@ -241,7 +241,10 @@ class _Sweep:
                     tangent[label][var] = a if var in then_local else b
                     continue
                 merged = self.namer.fresh(derivative_name(var, self.namer, label), temporary=True)
-                zero = ir.const(0.0) if var in local else self.zero(var)  # a name of one branch: unread
+                # (a name of one branch only is unread after the `if`; one both assign, the merge of an
+                # array, is read, so its zero has its shape)
+                zero = ir.const(0.0) if var in local and not (var in then_local and var in else_local) \
+                    else self.zero(var)
                 then_stmts.append(ir.assign(merged, a if a is not None else zero, stmt.lineno))
                 else_stmts.append(ir.assign(merged, b if b is not None else zero, stmt.lineno))
                 tangent[label][var] = ir.name(merged)

@@ -113,6 +113,8 @@ def _generate(func, options):
             mark_array_calls(body, kinds)
         if arrays is not None and options.kind in ("grad", "value_and_grad", "vjp"):
             _shaped_gradients(body[-1], wrt, arrays, options, kinds, parsed.params + extra)
+        if arrays is not None and options.kind == "jvp":
+            _shaped_tangents(body[-1], kinds)
         body = readable(body, namer, parsed.params + extra, preferred, floats=floats, arrays=arrays is not None)
         if kinds:
             body = accumulate_in_place(expand_scatters(body))
@@ -289,6 +291,20 @@ def _shaped_gradients(ret, wrt, arrays, options, kinds, params):
             value.elts[1] = full
         else:
             ret.value = full
+
+
+def _shaped_tangents(ret, kinds):
+    """A tangent the optimizer folded to a constant (zero: the output does not move) of an output
+    that is, or may be, an array is an array of its shape too, as a gradient is (`_shaped_gradients`)."""
+    values, tangents = ret.value.elts
+    pairs = zip(values.elts, tangents.elts) if isinstance(values, ast.Tuple) else [(values, tangents)]
+    shaped = [ast.Call(func=ast.parse("np.full_like", mode="eval").body, args=[out, tangent], keywords=[])
+              if isinstance(tangent, ast.Constant) and isinstance(out, ast.Name) and kinds.get(out.id) != SCALAR
+              else tangent for out, tangent in pairs]
+    if isinstance(values, ast.Tuple):
+        tangents.elts = shaped
+    else:
+        ret.value.elts[1] = shaped[0]
 
 
 def _check_numbers(parsed, body, wrt, arrays=None):
