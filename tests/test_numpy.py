@@ -437,3 +437,22 @@ def test_a_zero_tangent_of_an_array_has_its_shape(scale):
     expected = (2.0 * 4 if scale == 0.5 else 0.0) * np.ones_like(c)
     assert np.allclose(products[0], expected) and np.allclose(products[1], 0.0)
     assert np.shape(tp.jvp(ignores_its_argument, (0.5,), (1.0,))[1]) == (3,)
+
+
+FLOAT64_TENTH = np.float64(0.1)
+
+
+def scales_by_a_float64_constant(x):
+    return np.sum(np.float64(0.1) * x) + np.sum(x * x) * FLOAT64_TENTH
+
+
+def test_a_float64_constant_keeps_float32_code_in_float64_as_in_f():
+    """A float64 constant was written as a Python float, which NumPy treats as weak: float32 arrays
+    times it stayed float32, so the value differed from f's and the gradient was computed in float32."""
+    x = np.array([0.3, 0.7, 1.1], dtype=np.float32)
+    value, gradient = tp.value_and_grad(scales_by_a_float64_constant)(x)
+    expected = scales_by_a_float64_constant(x)
+    assert type(value) is type(expected) and value == expected
+    assert gradient.dtype == np.float32
+    assert np.allclose(gradient, 0.1 + 0.2 * x.astype(np.float64), rtol=1e-6)
+    assert tp.jvp(scales_by_a_float64_constant, (x,), (np.ones(3, np.float32),))[0] == expected

@@ -435,9 +435,10 @@ class _Resolver(ast.NodeTransformer):
                                       "differentiable functions can be used.", UnknownNameError)
 
     def _fixed_width(self, node, value):
-        """Whether `value` is a NumPy scalar that is not a float64: `np.int8(100) + np.int8(100)` wraps
-        and float32 products round to float32, so it stays a NumPy scalar in the generated code."""
-        if not isinstance(value, np.generic) or type(value) is np.float64:
+        """Whether `value` is a NumPy scalar: `np.int8(100) + np.int8(100)` wraps, float32 products
+        round to float32, and a float64 times a float32 array is float64 (a Python float would leave it
+        float32), so it stays a NumPy scalar in the generated code."""
+        if not isinstance(value, np.generic):
             return False
         if type(value).__name__ not in vars(np) or value.dtype.kind not in "iuf" or value.dtype.itemsize > 8:
             raise self.parsed.error(node, f"constant {value!r} ({type(value).__name__}) cannot be written in "
@@ -491,7 +492,7 @@ class _Resolver(ast.NodeTransformer):
         if value is None:
             raise self.parsed.error(node.func, f"'{ast.unparse(node.func)}' is a local variable, not a function.")
         constant = _numpy_constant(value, node)
-        if constant is not None:  # `np.int8(100)`: a constant of its type (a float64 as a float)
+        if constant is not None:  # `np.int8(100)`: a constant of its type
             return ast.copy_location(ast.Constant(value=constant if self._fixed_width(node, constant)
                                                   else float(constant)), node)
         node.func = self._replace(node.func, value, called=True)
