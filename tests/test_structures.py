@@ -317,3 +317,17 @@ def test_a_negative_index_counts_from_the_end_the_list_has_when_read():
         assert gradient[0] == pytest.approx([0.1 * w, w])
         assert gradient[1] == pytest.approx(0.1 * xs[0] + xs[1])
     assert tp.jvp(reads_the_last_before_appending, (xs, w), ([0.0, 0.0], 1.0))[1] == pytest.approx(0.1 * xs[0] + xs[1])
+
+
+def appends_to_a_copy(x, y):
+    ys = [x * y]
+    zs = list(ys)
+    zs.append(x)
+    return zs[0] + zs[1] * y
+
+
+def test_second_order_through_an_append_to_a_copied_list():
+    """The gradient pops the mirror of the append and drops the value (`dzs.pop()`): reading that
+    statement as an in-place mirror update raised IndexError."""
+    assert tp.hessian(appends_to_a_copy, wrt=(0, 1))(0.7, 0.3).tolist() == [[0.0, 2.0], [2.0, 0.0]]
+    assert tp.jvp(tp.grad(appends_to_a_copy, wrt=1), (0.7, 0.3), (1.0, 0.0))[1] == pytest.approx(2.0)

@@ -28,6 +28,8 @@ def active_names(parsed, primal, sources):
                 if any(n in active for n in ir.names_used(stmt.value.args[0])):
                     active.add(ir.appended(stmt))
                 continue
+            if isinstance(stmt, ast.Expr) and ir.popped(stmt.value):  # a value popped and dropped (`dzs.pop()`)
+                continue
             if isinstance(stmt, ast.Expr) and structure_operands(stmt.value):  # a mirror updated in place
                 if any(n in active for n in structure_operands(stmt.value)):
                     active.add(stmt.value.args[0].id)
