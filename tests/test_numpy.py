@@ -456,3 +456,25 @@ def test_a_float64_constant_keeps_float32_code_in_float64_as_in_f():
     assert gradient.dtype == np.float32
     assert np.allclose(gradient, 0.1 + 0.2 * x.astype(np.float64), rtol=1e-6)
     assert tp.jvp(scales_by_a_float64_constant, (x,), (np.ones(3, np.float32),))[0] == expected
+
+
+def merges_a_folded_zero(r, q):
+    v1 = np.matmul(r, r)
+    if np.sum(q) > 4.0:
+        v2 = np.maximum(q, v1) * 0.7  # (q's adjoint does not move with q here: its tangent folds to 0.0)
+    else:
+        v2 = np.cos(v1) * q
+    return np.sum(v2) + np.sum(v1 * v1)
+
+
+@pytest.mark.parametrize("scale", [0.3, 1.0])
+def test_a_tangent_folded_to_zero_on_one_branch_has_its_shape(scale):
+    r, q = np.array([0.9, 0.6, 0.3, 0.2]), scale * np.array([[0.3, 0.5, 0.4], [0.4, 0.4, 0.5], [0.5, 0.6, 1.1]])
+    dr, dq = np.array([0.1, -0.2, 0.3, 0.1]), np.full_like(q, 0.5)
+    gradient = tp.grad(merges_a_folded_zero, wrt=(0, 1))
+    products = tp.jvp(gradient, (r, q), (dr, dq))[1]
+    h = 1e-6
+    ahead, behind = gradient(r + h * dr, q + h * dq), gradient(r - h * dr, q - h * dq)
+    for product, a, b, value in zip(products, ahead, behind, (r, q)):
+        assert np.shape(product) == value.shape
+        assert np.allclose(product, (a - b) / (2 * h), atol=1e-5)

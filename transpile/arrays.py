@@ -42,8 +42,12 @@ class Arrays:
         return isinstance(self.kinds.get(name), Array)
 
     def zero(self, var):
-        """A zero adjoint or tangent for `var`: zeros of its shape and dtype for an array."""
-        return _call("np.zeros_like", ir.name(var)) if self.is_array(var) else ir.const(0.0)
+        """A zero adjoint or tangent for `var`: zeros of its shape and dtype for an array, 0.0 for a
+        number, and where the kinds cannot tell, the run-time `zeros_like` (a number for a number,
+        zeros for an array: 0.0 there broadcast into a shape-less gradient)."""
+        if self.is_array(var):
+            return _call("np.zeros_like", ir.name(var))
+        return _call("zeros_like", ir.name(var)) if self.kinds.get(var) is None else ir.const(0.0)
 
     def array_rule(self, stmt):
         """The array-operation rule of `stmt` (a reduction, `@`, ...), or None (elementwise, or none)."""

@@ -245,8 +245,8 @@ class _Sweep:
                 # array, is read, so its zero has its shape)
                 zero = ir.const(0.0) if var in local and not (var in then_local and var in else_local) \
                     else self.zero(var)
-                then_stmts.append(ir.assign(merged, a if a is not None else zero, stmt.lineno))
-                else_stmts.append(ir.assign(merged, b if b is not None else zero, stmt.lineno))
+                then_stmts.append(ir.assign(merged, zero if _no_tangent(a) else a, stmt.lineno))
+                else_stmts.append(ir.assign(merged, zero if _no_tangent(b) else b, stmt.lineno))
                 tangent[label][var] = ir.name(merged)
         self.builder.stmts.append(ir.branch(stmt.test, then_stmts, else_stmts, stmt.lineno))
 
@@ -286,3 +286,9 @@ class _Sweep:
         for label, variables in carried_tangent.items():
             for name, variable in variables.items():
                 tangent[label][name] = ir.name(variable)
+
+
+def _no_tangent(tangent):
+    """Whether a branch's tangent is none or the number 0.0 (which, for an array merged at the join,
+    must be zeros of its shape)."""
+    return tangent is None or (isinstance(tangent, ast.Constant) and tangent.value == 0)

@@ -298,9 +298,15 @@ def _shaped_tangents(ret, kinds):
     that is, or may be, an array is an array of its shape too, as a gradient is (`_shaped_gradients`)."""
     values, tangents = ret.value.elts
     pairs = zip(values.elts, tangents.elts) if isinstance(values, ast.Tuple) else [(values, tangents)]
-    shaped = [ast.Call(func=ast.parse("np.full_like", mode="eval").body, args=[out, tangent], keywords=[])
-              if isinstance(tangent, ast.Constant) and isinstance(out, ast.Name) and kinds.get(out.id) != SCALAR
-              else tangent for out, tangent in pairs]
+    shaped = []
+    for out, tangent in pairs:
+        if isinstance(out, ast.Name) and kinds.get(out.id) != SCALAR and isinstance(tangent, ast.Constant):
+            tangent = ast.Call(func=ast.parse("np.full_like", mode="eval").body, args=[out, tangent], keywords=[])
+        elif isinstance(out, ast.Name) and kinds.get(out.id) != SCALAR and isinstance(tangent, ast.Name) and (
+                kinds.get(tangent.id) is None or kinds.get(tangent.id) != kinds.get(out.id)):
+            # (zero on one path, folded to the number 0.0 there: shaped at run time)
+            tangent = ast.Call(func=ir.name("unbroadcast"), args=[tangent, out], keywords=[])
+        shaped.append(tangent)
     if isinstance(values, ast.Tuple):
         tangents.elts = shaped
     else:
