@@ -316,3 +316,18 @@ def test_differences_of_neighbours_are_not_summed_at_run_time():
 
 def rosenbrock(x):
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def reverses_a_factor_in_a_loop(w, r, n):
+    acc = 0.0
+    for i in range(n):
+        w = np.sin(w) * r[::-1]
+        acc = acc + np.sum(w[::2] * r[1::2])
+    return np.sum(w * w) + acc
+
+
+def test_second_order_through_an_in_place_accumulation_into_a_reversed_slice():
+    """The gradient accumulates `dr[::-1] += ...` in place; read again for second order, the slice
+    index was refused ("'::-1' is not supported here"; found by the fuzzer soak)."""
+    w, r = np.array([1.2, 1.0, 0.9, 1.1, 0.8, 0.3]), np.array([0.5, 0.4, 0.5, 1.2, 0.3, 0.9])
+    assert_derivatives(reverses_a_factor_in_a_loop, (w, r, 2), wrt=(0, 1))

@@ -868,7 +868,8 @@ def _assignment(parsed, stmt, builder, env):
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript) and generated and \
             getattr(stmt.target.value, "id", None) not in builder.new_arrays:  # a mirror's `dxs[i] += t`
         update = ast.Expr(value=ast.Call(func=ir.name("add_at"), keywords=[], args=[
-            builder.atom(stmt.target.value, env), builder.atom(stmt.target.slice, env), builder.atom(stmt.value, env)]))
+            builder.atom(stmt.target.value, env), builder.atom(_index_value(stmt.target.slice), env),
+            builder.atom(stmt.value, env)]))  # (`dr[::-1] += t` too: the index as a value, slice(None, None, -1))
         update.lineno, update.number_element = stmt.lineno, True
         builder.stmts.append(update)
         return
