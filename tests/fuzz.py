@@ -30,6 +30,7 @@ import json
 import math
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -879,6 +880,8 @@ def _check(p, f, tp, second_order):
     if not _close(_scalar(along), directional, 1e-9, 1e-10 * dscale):
         raise Mismatch("forward", f"jvp along d gives {_scalar(along)!r}, reverse gradient . d = {directional!r}")
     stage[0] = "differences"
+    if re.search(r"\b(abs|fabs|copysign)\(", p.source) and 0.0 in np.ravel(c.x0):
+        raise Skip("an argument sits on the kink of abs or copysign")  # (|x| at 0: one-sided derivatives)
 
     def phi(t):
         return _scalar(f(*c.args_at(c.x0 + t * c.direction)))
