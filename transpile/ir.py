@@ -227,11 +227,23 @@ def key(rhs):
     """A hashable identity of a pure right-hand side, equal for equal values."""
     func, args = operation(rhs)
     if func is None or not all(is_atom(a) for a in args) or getattr(rhs, "keywords", None):
-        return ("expr", ast.dump(rhs))
+        return ("expr", _structure(rhs))
     parts = [atom_key(a) for a in args]
     if func in COMMUTATIVE:
         parts.sort()
     return (id(func), tuple(parts))
+
+
+def _structure(node):
+    """A hashable form of an expression tree (ast.dump's, without its `value == []` test, which a
+    NumPy constant turns into an array on Python 3.13)."""
+    if isinstance(node, ast.Constant):
+        return ("Constant", type(node.value).__name__, repr(node.value))
+    if isinstance(node, ast.AST):
+        return (type(node).__name__,) + tuple(_structure(getattr(node, f, None)) for f in node._fields)
+    if isinstance(node, list):
+        return tuple(_structure(n) for n in node)
+    return repr(node)
 
 
 def blocks(stmt):

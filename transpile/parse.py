@@ -176,12 +176,18 @@ def _shape(code):
         return repr(argval)
 
     jumps = set(getattr(dis, "hasjump", ())) | set(getattr(dis, "hasjrel", ())) | set(getattr(dis, "hasjabs", ()))
-    kept = [op for op in dis.get_instructions(code)
+    instructions = list(dis.get_instructions(code))
+    kept = [op for op in instructions
             if op.opcode in jumps or op.opname.startswith(_SHAPE_OPS) or op.opname in _CALLS]
+    # (3.13 stores a class body's first line: where the source was compiled, not what it does)
+    placed = {before.offset for before, after in zip(instructions, instructions[1:])
+              if after.opname == "STORE_NAME" and after.argval == "__firstlineno__"}
     shape, starts = [], []  # starts: where each kept operation's entries begin in the shape
     for op in kept:
         starts.append(len(shape))
-        if op.opcode in jumps:  # (argval: the target's offset)
+        if op.offset in placed:
+            shape.append(("LOAD_CONST", "__firstlineno__"))
+        elif op.opcode in jumps:  # (argval: the target's offset)
             shape.append(op if isinstance(op.argval, int) else (op.opname, op.arg))  # the target: below
         elif op.opname in _CALLS:
             shape.append(("CALL", op.arg))
