@@ -478,3 +478,21 @@ def test_a_tangent_folded_to_zero_on_one_branch_has_its_shape(scale):
     for product, a, b, value in zip(products, ahead, behind, (r, q)):
         assert np.shape(product) == value.shape
         assert np.allclose(product, (a - b) / (2 * h), atol=1e-5)
+
+
+def repeats_rows_of_a_value_of_unknown_kind(q, c):
+    v = np.linalg.inv(q + 3.0 * np.eye(3)) @ c  # (np.eye's kind is left to run time)
+    picked = v[np.array([1, 0, 1])]
+    return np.sum(picked) + np.sum(picked * picked)
+
+
+def test_an_index_that_repeats_a_row_of_a_value_of_unknown_kind_adds_every_adjoint():
+    """Where the kinds cannot tell an array, the adjoint of `v[[1, 0, 1]]` goes through the mirror
+    helper `add_at`, which assigned `total[index] = total[index] + term`: NumPy's buffered fancy
+    assignment kept only the last term for row 1 (found by the fuzzer soak)."""
+    rng = np.random.default_rng(0)
+    q, c = rng.uniform(0, 1, (3, 3)), rng.uniform(0, 1, (3, 1))
+    for optimize in (True, False):
+        dq, dc = tp.grad(repeats_rows_of_a_value_of_unknown_kind, wrt=(0, 1), optimize=optimize)(q, c)
+        assert np.allclose(dq, numeric_gradient(repeats_rows_of_a_value_of_unknown_kind, (q, c), 0), atol=1e-6)
+        assert np.allclose(dc, numeric_gradient(repeats_rows_of_a_value_of_unknown_kind, (q, c), 1), atol=1e-6)

@@ -47,7 +47,14 @@ def add_into(total, term):
 
 
 def add_at(total, index, term):
-    """Add `term` to the element `index` of the mirror `total` (the adjoint of reading `x[index]`)."""
+    """Add `term` to the element `index` of the mirror `total` (the adjoint of reading `x[index]`).
+    An array (code that could not tell it would get one) adds unbuffered: an index array that
+    repeats a position (`x[[1, 0, 1]]`) adds every term there, not only the last."""
+    if getattr(total, "shape", ()) and type(index) is not int:
+        import numpy
+
+        numpy.add.at(total, index, term)
+        return total
     total[index] = add_into(total[index], term)
     return total
 
